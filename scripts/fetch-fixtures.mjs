@@ -72,8 +72,24 @@ function extractMember(wheel, member, outPath) {
   execFileSync('python3', ['-c', py, wheel, member, outPath], { stdio: 'inherit' });
 }
 
+/**
+ * llama.cpp source (reference implementation, tokenizer vocab files with .inp/.out cases, gguf-py),
+ * cloned from the git bundle that the node-llama-cpp npm package ships. Never committed.
+ */
+export function ensureLlamaCppSource() {
+  const dir = join(CACHE, 'llama.cpp');
+  if (existsSync(join(dir, 'gguf-py'))) return dir;
+  const bundle = join(root, 'node_modules/node-llama-cpp/llama/gitRelease.bundle');
+  if (!existsSync(bundle)) throw new Error('node-llama-cpp is not installed (npm install first)');
+  log('cloning llama.cpp source from node-llama-cpp bundle');
+  rmSync(dir, { recursive: true, force: true });
+  execFileSync('git', ['-c', 'advice.detachedHead=false', 'clone', '-q', bundle, dir], { stdio: 'inherit' });
+  return dir;
+}
+
 /** Ensures one fixture is in the cache; returns its absolute path. */
 export async function ensureFixture(key) {
+  if (key === 'llamacpp') return ensureLlamaCppSource();
   const fx = FIXTURES[key];
   if (!fx) throw new Error(`unknown fixture ${key}; known: ${Object.keys(FIXTURES).join(', ')}`);
   const out = join(MODELS, fx.file);
@@ -103,6 +119,6 @@ export async function ensureFixture(key) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const which = process.argv[2] ?? 'all';
-  const keys = which === 'all' ? Object.keys(FIXTURES) : [which];
+  const keys = which === 'all' ? [...Object.keys(FIXTURES), 'llamacpp'] : [which];
   for (const k of keys) console.log(await ensureFixture(k));
 }
