@@ -11,7 +11,17 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The package root: the nearest folder above this script holding package.json (this file is also compiled into dist/scripts/). */
+function findRoot() {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('package root not found');
+    dir = up;
+  }
+  return dir;
+}
+const root = findRoot();
 export const CACHE = process.env.SYNFLUX_CACHE ?? join(root, '.cache');
 const MODELS = join(CACHE, 'models');
 const WHEELS = join(CACHE, 'wheels');
@@ -88,6 +98,7 @@ export function ensureLlamaCppSource() {
 }
 
 /** Ensures one fixture is in the cache; returns its absolute path. */
+/** @param {'smollm2'|'gemma3'|'llamacpp'} key @returns {Promise<string>} */
 export async function ensureFixture(key) {
   if (key === 'llamacpp') return ensureLlamaCppSource();
   const fx = FIXTURES[key];

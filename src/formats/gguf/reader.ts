@@ -164,8 +164,8 @@ class Cursor {
     const c = this.u64(what);
     if (c > BigInt(this.remaining) / BigInt(Math.max(1, minSize))) {
       throw new ModelFormatError(
-        'GGUF_BAD_COUNT',
-        `${this.source}: ${what} = ${c} cannot fit in the ${this.remaining} bytes left (at byte ${this.pos - 8})`,
+        'GGUF_TRUNCATED',
+        `${this.source}: ${what} = ${c} cannot fit in the ${this.remaining} bytes left at byte ${this.pos - 8} (file truncated or corrupt)`,
       );
     }
     return Number(c);
@@ -280,7 +280,10 @@ function readArray(cur: Cursor, source: string, key: string, depth: number): Typ
         const len = hi === 0 ? lo : Number.MAX_SAFE_INTEGER;
         if (len > b.length - p) {
           cur.pos = p - 8;
-          throw new ModelFormatError('GGUF_BAD_COUNT', `${source}: string #${i} of '${key}' has length ${view.getBigUint64(p - 8, true)}, more than the ${b.length - p} bytes left`);
+          throw new ModelFormatError(
+            'GGUF_TRUNCATED',
+            `${source}: string #${i} of '${key}' has length ${view.getBigUint64(p - 8, true)}, more than the ${b.length - p} bytes left (file truncated or corrupt)`,
+          );
         }
         const e = p + len;
         out[i] = decodeUtf8(b, p, e);
@@ -477,8 +480,9 @@ export class GGUFFile {
  * @param bytes the whole file.
  * @param source name used in error messages (a path).
  * @throws ModelFormatError with `code`:
- *   `GGUF_BAD_MAGIC`, `GGUF_BAD_VERSION` (v1, big-endian, or unknown), `GGUF_TRUNCATED`,
- *   `GGUF_BAD_COUNT` (tensor/kv/array/string count larger than the remaining bytes allow),
+ *   `GGUF_BAD_MAGIC`, `GGUF_BAD_VERSION` (v1, big-endian, or unknown), `GGUF_TRUNCATED` (a read past the end, or a
+ *   tensor/kv/array/string count larger than the remaining bytes could hold — rejected before
+ *   any allocation),
  *   `GGUF_BAD_VALUE_TYPE`, `GGUF_DUPLICATE_KEY`, `GGUF_BAD_ALIGNMENT` (alignment not a power
  *   of two or not UINT32, or a tensor offset not a multiple of it), `GGUF_BAD_DIMS` (0 or >4 dims,
  *   negative or overflowing dims, row length not a multiple of the block size),

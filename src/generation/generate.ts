@@ -1,0 +1,262 @@
+/**
+ * The generation loop: tokenize (optionally through the chat template) → prefill in one forward
+ * call → sample / decode token by token, streaming UTF-8- and stop-string-aware text.
+ *
+ * Defaults follow llama.cpp (common/common.h `common_params_sampling`; see
+ * {@link DEFAULT_SAMPLING}) except `maxTokens` (128 here; llama.cpp's n_predict -1 is "until the
+ * context ends", available here as `maxTokens: -1`).
+ */
+import type { CausalLM } from '../models/causal-lm.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { RequestError } from '../core/errors.js';
+import { Sampler, type SamplingOptions } from './samplers.js';
+import { StopStringMatcher, type FinishReason } from './stopping.js';
+import { Utf8Stream } from './utf8-stream.js';
+import { renderChat, type ChatFormatter, type ChatMessage } from './chat-format.js';
+
+export type { FinishReason } from './stopping.js';
+export type { ChatMessage, ChatFormatter } from './chat-format.js';
+
+/**
+ * Token ids currently held in a model's KV cache, positions [0, tokens.length). A request given
+ * a cache reuses its longest common prefix with the new prompt and prefills only the rest
+ * (multi-turn chat); the loop keeps `tokens` equal to what the cache holds.
+ */
+export interface PromptCache {
+  tokens: number[];
+}
+
+/** One generation request. Sampling fields default to llama.cpp's defaults (see {@link SamplingOptions}). */
+export interface GenerateRequest extends SamplingOptions {
+  /** Raw prompt text (or, with `chat`, the single user message). */
+  prompt?: string;
+  /** Conversation to render with the chat template (implies `chat`). */
+  messages?: ChatMessage[];
+  /** Render `prompt` as one user turn with the chat template and `add_generation_prompt`. */
+  chat?: boolean;
+  /** Tokens to generate; -1 = until the context ends. Default 128. */
+  maxTokens?: number;
+  /** Stop strings: generation ends when the text contains one; it is not part of the output. */
+  stop?: string[];
+  /** Ends generation early with finishReason `abort`. */
+  signal?: AbortSignal;
+  /** Keep the KV cache between requests (reuse the common prefix). Without it the cache is cleared first. */
+  cache?: PromptCache;
+  /** Recognise special-token texts in a raw `prompt` (llama.cpp parse_special). Default false; templated chat text is always parsed. */
+  parseSpecial?: boolean;
+  /** Renders messages to text; default: the tokenizer's `chat_template` via @huggingface/jinja. */
+  chatFormatter?: ChatFormatter;
+}
+
+/** Wall-clock timings of one request. */
+export interface GenerateTimings {
+  /** Time in the prefill forward call (ms). */
+  prefillMs: number;
+  /** Time in single-token (decode) forward calls (ms). */
+  decodeMs: number;
+  /** Time in the sampler (ms). */
+  sampleMs: number;
+  /** Prefilled tokens per second (tokens actually evaluated, i.e. after cache reuse). */
+  prefillTokS: number;
+  /** Decode forward calls per second. */
+  decodeTokS: number;
+  /** Tokens evaluated by the prefill call. */
+  prefillTokens: number;
+  /** Decode forward calls. */
+  decodeTokens: number;
+}
+
+/** Outcome of a request (also the payload of the final `done` event). */
+export interface GenerateResult {
+  /** Generated text, without the stop string and without end-of-generation tokens. */
+  text: string;
+  /** Generated token ids (the EOG token, when generation ended on one, is not included). */
+  tokens: number[];
+  /** Prompt length in tokens. */
+  promptTokens: number;
+  finishReason: FinishReason;
+  /** The stop string that ended generation, when finishReason is `stop`. */
+  stopString?: string;
+  /** The sampling seed used (reproduce a run by passing it back). */
+  seed: number;
+  timings: GenerateTimings;
+}
+
+/** A streamed event: one per generated token, then one `done`. */
+export type GenerateEvent =
+  | { type: 'token'; id: number; /** Newly releasable text ('' while held back). */ text: string }
+  /** Text released at the end without a new token (a tail held back as a possible stop-string start). */
+  | { type: 'text'; text: string }
+  | ({ type: 'done' } & GenerateResult);
+
+/**
+ * Tokenizes a request's prompt: chat messages through the template (then add_special and
+ * parse_special, with a template-rendered leading BOS text removed when the tokenizer adds BOS
+ * itself, as llama.cpp common/chat.cpp does), or raw text with add_special.
+ * @returns int32 token ids (a promise: the template engine is loaded lazily).
+ * @throws RequestError when neither or both of prompt/messages are given, or the result is empty.
+ */
+export async function tokenizeRequest(tokenizer: Tokenizer, req: GenerateRequest): Promise<number[]> {
+  if (req.prompt !== undefined && req.messages !== undefined) {
+    throw new RequestError('BAD_REQUEST', 'give either prompt or messages, not both');
+  }
+  if (req.prompt === undefined && req.messages === undefined) {
+    throw new RequestError('BAD_REQUEST', 'a prompt or messages is required');
+  }
+  let ids: number[];
+  if (req.messages !== undefined || req.chat) {
+    const messages = req.messages ?? [{ role: 'user', content: req.prompt! }];
+    let text = await renderChat(tokenizer, messages, req.chatFormatter);
+    const bosText = tokenizer.bos >= 0 ? tokenizer.tokenText(tokenizer.bos) : '';
+    if (tokenizer.addBos && bosText && text.startsWith(bosText)) text = text.slice(bosText.length);
+    ids = tokenizer.encode(text, { addSpecial: true, parseSpecial: true });
+  } else {
+    ids = tokenizer.encode(req.prompt!, { addSpecial: true, parseSpecial: req.parseSpecial ?? false });
+  }
+  if (ids.length === 0) throw new RequestError('EMPTY_PROMPT', 'the prompt is empty after tokenization');
+  return ids;
+}
+
+/** Length of the common prefix of two id sequences. */
+export function commonPrefixLength(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * Generates text from a model, streaming one `token` event per sampled token and a final
+ * `done` event.
+ *
+ * The prompt must fit in the context (nPrompt ≤ nCtx); generation is capped so that every
+ * token that needs a forward pass fits: at most nCtx − nPrompt + 1 tokens (the last sampled
+ * token is never forwarded), finishReason `length` when the cap or `maxTokens` is reached.
+ *
+ * @throws RequestError on invalid options, an empty prompt or a prompt longer than the context;
+ *   errors of `model.forward` propagate.
+ */
+export async function* generate(model: CausalLM, request: GenerateRequest): AsyncGenerator<GenerateEvent> {
+  const tok = model.tokenizer;
+  const maxTokens = request.maxTokens ?? 128;
+  if (!Number.isInteger(maxTokens) || maxTokens < -1) {
+    throw new RequestError('BAD_SAMPLING_OPTION', `maxTokens must be an integer ≥ -1, got ${maxTokens}`);
+  }
+  const sampler = new Sampler(model.config.nVocab, request, model.nCtx);
+  const prompt = await tokenizeRequest(tok, request);
+  const nCtx = model.nCtx;
+  if (prompt.length > nCtx) {
+    throw new RequestError(
+      'CONTEXT_OVERFLOW',
+      `the prompt is ${prompt.length} tokens but the context holds ${nCtx}; shorten the prompt or raise the context size`,
+    );
+  }
+  const budget = nCtx - prompt.length + 1;
+  const maxGen = maxTokens === -1 ? budget : Math.min(maxTokens, budget);
+
+  const timings: GenerateTimings = {
+    prefillMs: 0, decodeMs: 0, sampleMs: 0, prefillTokS: 0, decodeTokS: 0, prefillTokens: 0, decodeTokens: 0,
+  };
+  const tokens: number[] = [];
+  let text = '';
+  let finishReason: FinishReason = 'length';
+  let stopString: string | undefined;
+  const done = (): GenerateEvent => {
+    timings.prefillTokS = timings.prefillMs > 0 ? (timings.prefillTokens * 1000) / timings.prefillMs : 0;
+    timings.decodeTokS = timings.decodeMs > 0 ? (timings.decodeTokens * 1000) / timings.decodeMs : 0;
+    return {
+      type: 'done', text, tokens, promptTokens: prompt.length, finishReason, seed: sampler.seed, timings,
+      ...(stopString !== undefined ? { stopString } : {}),
+    };
+  };
+
+  if (request.signal?.aborted) {
+    finishReason = 'abort';
+    yield done();
+    return;
+  }
+  if (maxGen === 0) {
+    yield done();
+    return;
+  }
+
+  // KV cache: reuse the common prefix with the tracked cache contents, or start empty.
+  const cache = request.cache ?? { tokens: [] };
+  if (!request.cache || model.nPast !== cache.tokens.length) cache.tokens.length = 0;
+  // At least one token must be evaluated to get logits for the next one.
+  const keep = Math.min(commonPrefixLength(cache.tokens, prompt), prompt.length - 1);
+  model.truncate(keep);
+  cache.tokens.length = keep;
+
+  const suffix = prompt.slice(keep);
+  let t = performance.now();
+  let logits = model.forward(suffix);
+  timings.prefillMs = performance.now() - t;
+  timings.prefillTokens = suffix.length;
+  for (const id of suffix) cache.tokens.push(id);
+  for (const id of prompt) sampler.accept(id);
+
+  const utf8 = new Utf8Stream();
+  const stops = new StopStringMatcher(request.stop ?? []);
+  for (;;) {
+    if (request.signal?.aborted) {
+      finishReason = 'abort';
+      break;
+    }
+    t = performance.now();
+    const id = sampler.sample(logits);
+    sampler.accept(id);
+    timings.sampleMs += performance.now() - t;
+    if (tok.isEog(id)) {
+      finishReason = 'eog';
+      break;
+    }
+    tokens.push(id);
+    const r = stops.push(utf8.push(tok.tokenBytes(id)));
+    text += r.emit;
+    yield { type: 'token', id, text: r.emit };
+    if (r.stop !== undefined) {
+      finishReason = 'stop';
+      stopString = r.stop;
+      break;
+    }
+    if (tokens.length >= maxGen) {
+      finishReason = 'length';
+      break;
+    }
+    await yieldToEventLoop(); // lets abort signals and timers fire between tokens
+    if (request.signal?.aborted) {
+      finishReason = 'abort';
+      break;
+    }
+    t = performance.now();
+    logits = model.forward([id]);
+    timings.decodeMs += performance.now() - t;
+    timings.decodeTokens++;
+    cache.tokens.push(id);
+  }
+  if (finishReason !== 'stop') {
+    // Text held back as a possible stop-string start (or a dangling partial character) is output.
+    const tail = stops.push(utf8.flush()).emit + stops.flush();
+    text += tail;
+    if (tail) yield { type: 'text', text: tail };
+  }
+  yield done();
+}
+
+/**
+ * Runs {@link generate} to completion.
+ * @returns the `done` event's payload.
+ * @throws as {@link generate}.
+ */
+export async function generateText(model: CausalLM, request: GenerateRequest): Promise<GenerateResult> {
+  for await (const ev of generate(model, request)) {
+    if (ev.type === 'done') {
+      const { type: _type, ...result } = ev;
+      return result;
+    }
+  }
+  throw new Error('unreachable: generate ended without a done event');
+}

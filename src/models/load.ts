@@ -1,0 +1,117 @@
+/**
+ * Loads a GGUF language model: maps the file (zero-copy through the native addon's mmap where
+ * available), reads hyperparameters with the architecture's spec, builds the tokenizer from
+ * `tokenizer.ggml.*`, binds the weights and returns a ready {@link Transformer}.
+ */
+import { parseGGUF, type GGUFFile } from '../formats/gguf/reader.js';
+import { readFileBytes } from '../formats/file-bytes.js';
+import { getArch } from './registry.js';
+import { GGUFTensorSource, type DecoderWeights, type LayerWeights } from './weights.js';
+import { Transformer } from './transformer.js';
+import type { LLMConfig } from './config.js';
+import { tokenizerFromGGUF } from '../tokenizers/index.js';
+import { native } from '../backends/cpu/native.js';
+import { UnsupportedTensorTypeError, ModelFormatError } from '../core/errors.js';
+import { typeInfo } from '../core/ggml-type.js';
+
+/** Options of {@link loadModel}. */
+export interface LoadOptions {
+  /** CPU threads for the kernels (default: 2 or the number of cores, whichever is smaller). */
+  threads?: number;
+  /** KV cache size in tokens (default min(4096, training context)). */
+  contextSize?: number;
+  /** Use mmap for the weights (default true). */
+  mmap?: boolean;
+  /** Called as the weights are bound: bytes done of total bytes. */
+  onProgress?: (loadedBytes: number, totalBytes: number) => void;
+}
+
+/** A loaded language model: the transformer plus the file it came from. */
+export interface LoadedModel extends Transformer {
+  readonly file: GGUFFile;
+}
+
+/**
+ * Maps a file as bytes: mmap through the native addon when available, else a full read.
+ * @throws ModelFormatError (`FILE_READ_FAILED`) when the file cannot be opened.
+ */
+export function mapFile(path: string, useMmap = true): Uint8Array {
+  if (useMmap) {
+    try {
+      return new Uint8Array(native().mmap(path));
+    } catch (e) {
+      if (e instanceof Error && /ENOENT|No such file|EISDIR|EACCES|Is a directory|Permission/.test(e.message)) {
+        throw new ModelFormatError('FILE_READ_FAILED', `cannot read ${path}: ${e.message}`, { cause: e });
+      }
+    }
+  }
+  return readFileBytes(path);
+}
+
+/** Binds the decoder weights named by llama.cpp's GGUF tensor names (src/llama-arch.cpp). */
+export function bindWeights(file: GGUFFile, c: LLMConfig): DecoderWeights {
+  const src = new GGUFTensorSource(file);
+  for (const t of file.tensors) {
+    if (t.name.endsWith('.weight') && t.dims.length === 2 && !typeInfo(t.type).computable) {
+      throw new UnsupportedTensorTypeError('UNSUPPORTED_TENSOR_TYPE', `${t.name} has type ${typeInfo(t.type).name}, which SynFlux cannot compute with yet`);
+    }
+  }
+  const d = c.nEmbd;
+  const qDim = c.nHead * c.headDimK;
+  const kDim = c.nHeadKv * c.headDimK;
+  const vDim = c.nHeadKv * c.headDimV;
+  const tokenEmbd = src.mat('token_embd.weight', d, c.nVocab);
+  const layers: LayerWeights[] = [];
+  for (let i = 0; i < c.nLayer; i++) {
+    const p = `blk.${i}.`;
+    layers.push({
+      attnNorm: src.vec(p + 'attn_norm.weight', d),
+      wq: src.mat(p + 'attn_q.weight', d, qDim),
+      wk: src.mat(p + 'attn_k.weight', d, kDim),
+      wv: src.mat(p + 'attn_v.weight', d, vDim),
+      wo: src.mat(p + 'attn_output.weight', c.nHead * c.headDimV, d),
+      bq: c.qkvBias ? src.vec(p + 'attn_q.bias', qDim) : src.optVec(p + 'attn_q.bias', qDim),
+      bk: c.qkvBias ? src.vec(p + 'attn_k.bias', kDim) : src.optVec(p + 'attn_k.bias', kDim),
+      bv: c.qkvBias ? src.vec(p + 'attn_v.bias', vDim) : src.optVec(p + 'attn_v.bias', vDim),
+      qNorm: c.qkNorm ? src.vec(p + 'attn_q_norm.weight', c.headDimK) : null,
+      kNorm: c.qkNorm ? src.vec(p + 'attn_k_norm.weight', c.headDimK) : null,
+      postAttnNorm: c.postNorms ? src.vec(p + 'post_attention_norm.weight', d) : null,
+      ffnNorm: src.vec(p + 'ffn_norm.weight', d),
+      wGate: src.mat(p + 'ffn_gate.weight', d, c.nFF),
+      wUp: src.mat(p + 'ffn_up.weight', d, c.nFF),
+      wDown: src.mat(p + 'ffn_down.weight', c.nFF, d),
+      postFfnNorm: c.postNorms ? src.vec(p + 'post_ffw_norm.weight', d) : null,
+    });
+  }
+  return {
+    tokenEmbd,
+    layers,
+    outputNorm: src.vec('output_norm.weight', d),
+    output: c.tiedEmbeddings ? tokenEmbd : src.mat('output.weight', d, c.nVocab),
+    ropeFreqs: src.optVec('rope_freqs.weight', c.ropeDim / 2),
+  };
+}
+
+/**
+ * Loads a GGUF model file for text generation.
+ * @param path path to a `.gguf` file
+ * @throws ModelFormatError (malformed file), UnsupportedArchitectureError, UnsupportedTensorTypeError,
+ *   TokenizerError (missing/unsupported vocabulary), ShapeError (tensor shapes disagree with hparams),
+ *   BackendError (native kernels not built).
+ */
+export async function loadModel(path: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const bytes = mapFile(path, opts.mmap !== false);
+  opts.onProgress?.(0, bytes.byteLength);
+  const file = parseGGUF(bytes, path);
+  const archName = file.getString('general.architecture');
+  const spec = await getArch(archName);
+  const config = spec.configFromGGUF(file);
+  const tokenizer = tokenizerFromGGUF(file.metadata);
+  const weights = bindWeights(file, config);
+  const k = native();
+  k.setThreads(Math.max(1, Math.floor(opts.threads ?? 2)));
+  const model = new Transformer(config, weights, tokenizer, { nCtx: opts.contextSize }) as Transformer & { file: GGUFFile };
+  Object.defineProperty(model, 'file', { value: file, enumerable: false });
+  opts.onProgress?.(bytes.byteLength, bytes.byteLength);
+  return model as LoadedModel;
+}

@@ -1,0 +1,227 @@
+/**
+ * The shared decoder-only transformer builder: pre-norm blocks
+ *   x += [postAttnNorm](Wo · attn(rope([qkNorm](Wq·n1(x)+bq)), rope([qkNorm](Wk·n1(x)+bk)), Wv·n1(x)+bv))
+ *   x += [postFfnNorm](Wdown · act(Wgate·n2(x)) ⊙ (Wup·n2(x)))
+ * configured by {@link LLMConfig} flags, so llama, qwen2, qwen3 and gemma3 are data, not code.
+ * Follows llama.cpp's graphs (src/models/{llama,qwen2,qwen3,gemma3}.cpp) op for op, including
+ * where each scale is applied, so logits track llama.cpp closely.
+ *
+ * Matmuls run in the CPU backend's native kernels on the weights' own block format (activations
+ * quantized per row as ggml does); all activation buffers are allocated once per model for a
+ * maximal micro-batch of {@link MAX_UBATCH} tokens and reused.
+ */
+import type { CausalLM, ForwardOptions } from './causal-lm.js';
+import type { LLMConfig } from './config.js';
+import type { DecoderWeights, MatWeight } from './weights.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { RequestError } from '../core/errors.js';
+import { KVCache } from '../nn/kv-cache.js';
+import { rmsNorm } from '../nn/norm.js';
+import { applyRope, ropeCache, type RopeParams } from '../nn/rope.js';
+import { attention } from '../nn/attention.js';
+import { gatedActivation } from '../nn/activations.js';
+import { native, type NativeKernels } from '../backends/cpu/native.js';
+
+/** Largest number of tokens evaluated in one pass; longer prompts are split (llama.cpp n_ubatch). */
+export const MAX_UBATCH = 512;
+
+/** Scratch activations for up to `n` tokens. */
+class Scratch {
+  readonly x: Float32Array; // residual [n, d]
+  readonly h: Float32Array; // normed [n, d]
+  readonly q: Float32Array; // [n, nHead*dk]
+  readonly k: Float32Array; // [n, nKv*dk]
+  readonly v: Float32Array; // [n, nKv*dv]
+  readonly att: Float32Array; // [n, nHead*dv]
+  readonly o: Float32Array; // [n, d]
+  readonly g: Float32Array; // [n, ff]
+  readonly u: Float32Array; // [n, ff]
+  readonly ids: Int32Array;
+  constructor(readonly n: number, c: LLMConfig) {
+    const d = c.nEmbd;
+    this.x = new Float32Array(n * d);
+    this.h = new Float32Array(n * d);
+    this.q = new Float32Array(n * c.nHead * c.headDimK);
+    this.k = new Float32Array(n * c.nHeadKv * c.headDimK);
+    this.v = new Float32Array(n * c.nHeadKv * c.headDimV);
+    this.att = new Float32Array(n * c.nHead * c.headDimV);
+    this.o = new Float32Array(n * d);
+    this.g = new Float32Array(n * c.nFF);
+    this.u = new Float32Array(n * c.nFF);
+    this.ids = new Int32Array(n);
+  }
+}
+
+/** Options of {@link Transformer}. */
+export interface TransformerOptions {
+  /** KV cache size in tokens (default min(4096, nCtxTrain)). */
+  nCtx?: number;
+}
+
+/** A decoder-only LM on the CPU backend. */
+export class Transformer implements CausalLM {
+  readonly nCtx: number;
+  private readonly cache: KVCache;
+  private readonly kern: NativeKernels;
+  private scratch: Scratch | null = null;
+  private readonly scores: Float32Array;
+  private readonly ropeCacheBuf: Float32Array;
+  private readonly ropeGlobal: RopeParams;
+  private readonly ropeLocal: RopeParams;
+  private logitsBuf: Float32Array;
+
+  constructor(readonly config: LLMConfig, readonly weights: DecoderWeights, readonly tokenizer: Tokenizer, opts: TransformerOptions = {}) {
+    const c = config;
+    this.nCtx = Math.max(1, Math.min(opts.nCtx ?? 4096, c.nCtxTrain));
+    this.cache = new KVCache(c.nLayer, this.nCtx, c.nHeadKv * c.headDimK, c.nHeadKv * c.headDimV);
+    this.kern = native();
+    this.scores = new Float32Array(this.nCtx);
+    this.ropeCacheBuf = new Float32Array(c.ropeDim);
+    const sc = c.ropeScaling;
+    const freqScale = sc.type === 'linear' || sc.type === 'yarn' ? 1 / sc.factor : 1;
+    this.ropeGlobal = {
+      type: c.ropeType,
+      nDims: c.ropeDim,
+      freqBase: c.ropeFreqBase,
+      freqScale,
+      freqFactors: weights.ropeFreqs,
+      extFactor: sc.type === 'yarn' ? (sc.yarnExtFactor !== undefined && sc.yarnExtFactor >= 0 ? sc.yarnExtFactor : 1) : 0,
+      attnFactor: sc.yarnAttnFactor ?? 1,
+      betaFast: sc.yarnBetaFast ?? 32,
+      betaSlow: sc.yarnBetaSlow ?? 1,
+      nCtxOrig: sc.originalContext,
+    };
+    // llama.cpp: sliding-window layers use rope.freq_base_swa and no frequency scaling.
+    this.ropeLocal = { ...this.ropeGlobal, freqBase: c.ropeFreqBaseSwa ?? c.ropeFreqBase, freqScale: 1, extFactor: 0, attnFactor: 1 };
+    this.logitsBuf = new Float32Array(c.nVocab);
+  }
+
+  get nPast(): number {
+    return this.cache.length;
+  }
+
+  /** Bytes of the KV cache. */
+  get kvBytes(): number {
+    return this.cache.bytes;
+  }
+
+  truncate(n: number): void {
+    if (n < 0 || n > this.cache.length) throw new RequestError('BAD_TRUNCATE', `cannot truncate a cache of ${this.cache.length} tokens to ${n}`);
+    this.cache.length = n;
+  }
+
+  dispose(): void {
+    this.scratch = null;
+  }
+
+  /** True when layer `il` uses the sliding window (gemma3 pattern rule). */
+  isLocalLayer(il: number): boolean {
+    const c = this.config;
+    return c.slidingWindow > 0 && c.swaPattern > 1 && il % c.swaPattern < c.swaPattern - 1;
+  }
+
+  forward(tokens: ArrayLike<number>, options: ForwardOptions = {}): Float32Array {
+    const n = tokens.length;
+    const c = this.config;
+    if (n === 0) throw new RequestError('EMPTY_INPUT', 'forward() needs at least one token');
+    if (this.cache.length + n > this.nCtx) {
+      throw new RequestError('CONTEXT_OVERFLOW', `${this.cache.length} cached + ${n} new tokens exceed the context size ${this.nCtx}`);
+    }
+    for (let i = 0; i < n; i++) {
+      const t = tokens[i]!;
+      if (!Number.isInteger(t) || t < 0 || t >= c.nVocab) throw new RequestError('BAD_TOKEN', `token id ${t} is outside [0, ${c.nVocab})`);
+    }
+    const all = options.allLogits === true;
+    const out = all ? new Float32Array(n * c.nVocab) : this.logitsBuf;
+    for (let s = 0; s < n; s += MAX_UBATCH) {
+      const m = Math.min(MAX_UBATCH, n - s);
+      const last = s + m === n;
+      this.ubatch(tokens, s, m, all ? out.subarray(s * c.nVocab, (s + m) * c.nVocab) : last ? out : null, all);
+    }
+    return out;
+  }
+
+  private mm(w: MatWeight, x: Float32Array, nTok: number, y: Float32Array): void {
+    this.kern.matmul(w.type, w.data, w.nOut, w.nIn, x.subarray(0, nTok * w.nIn), nTok, y.subarray(0, nTok * w.nOut));
+  }
+
+  /** Evaluates tokens[s, s+m) at positions nPast…; writes logits of every token (all) or the last one. */
+  private ubatch(tokens: ArrayLike<number>, s: number, m: number, logits: Float32Array | null, all: boolean): void {
+    const c = this.config;
+    const w = this.weights;
+    if (!this.scratch || this.scratch.n < m) this.scratch = new Scratch(Math.min(MAX_UBATCH, Math.max(m, 16)), c);
+    const S = this.scratch;
+    const d = c.nEmbd;
+    const pos0 = this.cache.length;
+    const kDim = c.nHeadKv * c.headDimK;
+    const vDim = c.nHeadKv * c.headDimV;
+
+    for (let i = 0; i < m; i++) S.ids[i] = tokens[s + i]!;
+    this.kern.getRows(w.tokenEmbd.type, w.tokenEmbd.data, d, S.ids.subarray(0, m), S.x.subarray(0, m * d));
+    if (c.embedScale) {
+      const sc = Math.fround(Math.sqrt(d));
+      for (let i = 0; i < m * d; i++) S.x[i] = S.x[i]! * sc;
+    }
+
+    for (let il = 0; il < c.nLayer; il++) {
+      const L = w.layers[il]!;
+      const local = this.isLocalLayer(il);
+      const rope = local ? this.ropeLocal : this.ropeGlobal;
+      rmsNorm(S.x, L.attnNorm, S.h, m, d, c.rmsEps);
+      this.mm(L.wq, S.h, m, S.q);
+      this.mm(L.wk, S.h, m, S.k);
+      this.mm(L.wv, S.h, m, S.v);
+      if (L.bq) addBias(S.q, L.bq, m);
+      if (L.bk) addBias(S.k, L.bk, m);
+      if (L.bv) addBias(S.v, L.bv, m);
+      if (L.qNorm) rmsNorm(S.q, L.qNorm, S.q, m * c.nHead, c.headDimK, c.rmsEps);
+      if (L.kNorm) rmsNorm(S.k, L.kNorm, S.k, m * c.nHeadKv, c.headDimK, c.rmsEps);
+      for (let t = 0; t < m; t++) {
+        ropeCache(rope, pos0 + t, this.ropeCacheBuf);
+        applyRope(rope, S.q, t * c.nHead * c.headDimK, c.nHead, c.headDimK, this.ropeCacheBuf);
+        applyRope(rope, S.k, t * kDim, c.nHeadKv, c.headDimK, this.ropeCacheBuf);
+      }
+      let scale = c.attnScale;
+      if (c.arch === 'gemma3') {
+        // gemma3 scales Q (ggml_scale) and then attends with kq_scale = 1.
+        const qs = Math.fround(c.attnScale);
+        const nq = m * c.nHead * c.headDimK;
+        for (let i = 0; i < nq; i++) S.q[i] = S.q[i]! * qs;
+        scale = 1;
+      }
+      this.cache.k[il]!.set(S.k.subarray(0, m * kDim), pos0 * kDim);
+      this.cache.v[il]!.set(S.v.subarray(0, m * vDim), pos0 * vDim);
+      attention(
+        { nHead: c.nHead, nHeadKv: c.nHeadKv, headDimK: c.headDimK, headDimV: c.headDimV, scale: Math.fround(scale), window: local ? c.slidingWindow : 0 },
+        S.q, this.cache.k[il]!, this.cache.v[il]!, S.att, m, pos0, this.scores,
+      );
+      this.mm(L.wo, S.att, m, S.o);
+      if (L.postAttnNorm) rmsNorm(S.o, L.postAttnNorm, S.o, m, d, c.rmsEps);
+      for (let i = 0; i < m * d; i++) S.x[i] = S.o[i]! + S.x[i]!;
+
+      rmsNorm(S.x, L.ffnNorm, S.h, m, d, c.rmsEps);
+      this.mm(L.wGate, S.h, m, S.g);
+      this.mm(L.wUp, S.h, m, S.u);
+      gatedActivation(c.activation, S.g, S.u, S.g, m * c.nFF);
+      this.mm(L.wDown, S.g, m, S.o);
+      if (L.postFfnNorm) rmsNorm(S.o, L.postFfnNorm, S.o, m, d, c.rmsEps);
+      for (let i = 0; i < m * d; i++) S.x[i] = S.o[i]! + S.x[i]!;
+    }
+    this.cache.length = pos0 + m;
+
+    if (!logits) return;
+    const first = all ? 0 : m - 1;
+    const rows = m - first;
+    rmsNorm(S.x, w.outputNorm, S.h, rows, d, c.rmsEps, first * d, 0);
+    this.mm(w.output, S.h, rows, logits);
+    if (c.finalLogitSoftcap > 0) {
+      const cap = c.finalLogitSoftcap;
+      for (let i = 0; i < rows * c.nVocab; i++) logits[i] = Math.tanh(logits[i]! / cap) * cap;
+    }
+  }
+}
+
+function addBias(y: Float32Array, b: Float32Array, rows: number): void {
+  const n = b.length;
+  for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) y[r * n + i] = y[r * n + i]! + b[i]!;
+}

@@ -1,0 +1,265 @@
+/**
+ * Pre-tokenizers of byte-level BPE: the regex sequence that cuts text into words before merges,
+ * chosen by GGUF `tokenizer.ggml.pre`, plus the per-pre flags llama.cpp attaches to each name.
+ *
+ * Source: llama.cpp `src/llama-vocab.cpp` (`llm_tokenizer_bpe` regex table and the
+ * `tokenizer_pre` → pre-type/flags chain in `llama_vocab::impl::load`) and `src/unicode.cpp`
+ * (`unicode_regex_split`). The patterns themselves come from each model's Hugging Face
+ * `tokenizer.json`. Semantics of a regex *sequence*: the first regex cuts the text into matches and
+ * the gaps between them; each following regex cuts every piece again; gaps are kept as pieces.
+ *
+ * llama.cpp runs the patterns on a "collapsed" text where each non-ASCII code point is replaced by
+ * a byte naming its category, with `\s` = the Unicode `White_Space` set and `\p{Lu}`…`\p{Lo}` all
+ * widened to `\p{L}`. {@link compilePattern} gives the same meaning to a JavaScript `u`-mode regex.
+ */
+import { TokenizerError } from '../core/errors.js';
+
+/** Behaviour attached to a pre-tokenizer name. */
+export interface PreTokenizerConfig {
+  /** The `tokenizer.ggml.pre` name it was built for (or `hf` for one read from tokenizer.json). */
+  name: string;
+  /** Regex sequence in llama.cpp/Oniguruma-like syntax (see {@link compilePattern}). */
+  patterns: string[];
+  /** Map word bytes through the GPT-2 byte↔unicode table before merging (false: raw UTF-8, `<0xXX>` byte tokens). */
+  byteEncode: boolean;
+  /** A word that is itself a vocabulary token is emitted whole, without merges (HF `ignore_merges`). */
+  ignoreMerges: boolean;
+  /** Detokenizer removes spaces before `?!.,` and some apostrophes (HF `clean_up_tokenization_spaces`). */
+  cleanSpaces: boolean;
+  /** Replace ' ' with '▁' before splitting (SentencePiece-style BPE such as Gemma 4). */
+  escapeWhitespaces: boolean;
+  /** Default of `add_bos_token` when the GGUF does not say (llama3, tekken, chameleon: true). */
+  addBosDefault: boolean;
+}
+
+// Common patterns (HF tokenizer.json pre-tokenizer regexes; `(?i:'s|…)` written out as classes).
+const CONTRACTIONS = String.raw`(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])`;
+const GPT2 = String.raw`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)`;
+const LLAMA3 = CONTRACTIONS + String.raw`|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+const QWEN2 = CONTRACTIONS + String.raw`|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+const QWEN35 = CONTRACTIONS + String.raw`|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+const NEWLINES = String.raw`[^\n]+|[\n]+`;
+const CJK_DEEPSEEK = '[\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+';
+const DEEPSEEK_LLM_LETTERS =
+  String.raw`\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+`;
+const ASCII_PUNCT_THEN_LETTERS = String.raw`[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_` + '`' + String.raw`{|}~][A-Za-z]+`;
+const DEEPSEEK3_MAIN = ASCII_PUNCT_THEN_LETTERS + String.raw`|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+const CASED_WORDS = (extra: string, letterClass: string) =>
+  String.raw`[^\r\n\p{L}\p{N}]?((?=[${letterClass}])([^a-z]))*((?=[${letterClass}])([^A-Z]))+` + extra +
+  String.raw`|[^\r\n\p{L}\p{N}]?((?=[${letterClass}])([^a-z]))+((?=[${letterClass}])([^A-Z]))*` + extra;
+const BLOOM = String.raw` ?[^(\s|.,!?…。，、।۔،)]+`;
+
+type Group = { patterns: string[]; byteEncode?: boolean };
+
+/** Regex groups (llama.cpp `LLAMA_VOCAB_PRE_TYPE_*`). */
+const GROUPS: Record<string, Group> = {
+  default: { patterns: [String.raw`[\p{P}\$\+<=>\^~\|]+`, GPT2, String.raw`\p{N}+`, '[0-9][0-9][0-9]'] },
+  llama3: { patterns: [LLAMA3] },
+  jais2: {
+    patterns: [
+      CONTRACTIONS +
+        String.raw`|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s{512}(?!\S)|\s{256}(?!\S)|\s{128}(?!\S)|\s{64}(?!\S)|\s{32}(?!\S)|\s{16}(?!\S)|\s{8}(?!\S)|\s{4}(?!\S)|\s{1,2}(?!\S)|\s{1}`,
+    ],
+  },
+  'deepseek-llm': {
+    patterns: ['[\r\n]', DEEPSEEK_LLM_LETTERS, String.raw`\s?[!-/:-~！-／：-～‘-‟　-。]+`, String.raw`\s+$`, CJK_DEEPSEEK, String.raw`\p{N}+`],
+  },
+  'deepseek-v3': { patterns: [String.raw`\p{N}{1,3}`, '[一-龥぀-ゟ゠-ヿ]+', DEEPSEEK3_MAIN] },
+  spark2_5: {
+    patterns: [
+      String.raw`\p{N}{1,3}`,
+      '[一-龥぀-ゟ゠-ヿ]+',
+      ASCII_PUNCT_THEN_LETTERS + String.raw`|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+|[\r\n]|\s+(?!\S)|\s+`,
+      String.raw`\p{N}`,
+    ],
+  },
+  'deepseek-coder': { patterns: ['[\r\n]', String.raw`\s?\p{L}+`, String.raw`\s?\p{P}+`, CJK_DEEPSEEK, String.raw`\p{N}`] },
+  falcon: {
+    patterns: [String.raw`[\p{P}\$\+<=>\^~\|` + '`' + ']+', String.raw`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)`, '[0-9][0-9][0-9]'],
+  },
+  starcoder: { patterns: [String.raw`\p{N}`, GPT2] },
+  gpt2: { patterns: [GPT2] },
+  qwen2: { patterns: [QWEN2] },
+  qwen35: { patterns: [QWEN35] },
+  bloom: { patterns: [BLOOM] },
+  viking: { patterns: [BLOOM, String.raw`\p{N}`] },
+  tekken: { patterns: [CASED_WORDS('', String.raw`\p{L}`) + String.raw`|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`] },
+  chameleon: {
+    patterns: [
+      '<sentinel:[0-9]+>',
+      '(IMGIMG)((A|B|C|D|E|F|G|H|I){1,4})Z',
+      '([\\t\\n]|    |  )',
+      String.raw`\p{N}`,
+      String.raw`[\p{P}!-/:-@\[-` + '`' + '{-~]',
+      GPT2,
+    ],
+  },
+  gpt4o: {
+    patterns: [CASED_WORDS(`${CONTRACTIONS}?`, String.raw`\p{L}`) + String.raw`|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`],
+  },
+  'granite-embed-multi': {
+    patterns: [CASED_WORDS(`${CONTRACTIONS}?`, String.raw`\p{L}\p{M}`) + String.raw`|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`],
+  },
+  bailingmoe: {
+    patterns: [String.raw`'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+`],
+  },
+  'seed-coder': {
+    patterns: [CONTRACTIONS + String.raw`|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1}| ?[^\s\p{L}\p{N}\r\n]+|\s*[\r\n]+|\s+(?!\S)|\s+`],
+  },
+  ufakzeka: { patterns: [String.raw`[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`] },
+  laguna: { patterns: [NEWLINES, QWEN2] },
+  'exaone-moe': {
+    patterns: [
+      CONTRACTIONS +
+        String.raw`|[^\r\n\p{L}\p{N}]?(?:\p{L}\p{M}*(?: \p{L}\p{M}*)*)+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]?|\s*[\r\n]|\s+(?!\S)|\s+`,
+    ],
+  },
+  gemma4: { patterns: [NEWLINES], byteEncode: false },
+  minicpm5: {
+    patterns: [String.raw`\p{N}{1,3}`, CONTRACTIONS + String.raw`|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}+| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`],
+  },
+};
+
+type PreEntry = { group: string; cleanSpaces?: boolean; ignoreMerges?: boolean; escape?: boolean; addBos?: boolean };
+
+/** `tokenizer.ggml.pre` name → regex group and flags (llama.cpp defaults: cleanSpaces true). */
+const PRE_NAMES: Record<string, PreEntry> = {};
+function names(list: string[], e: PreEntry): void {
+  for (const n of list) PRE_NAMES[n] = e;
+}
+names(['default'], { group: 'default' });
+names(['minicpm5'], { group: 'minicpm5', ignoreMerges: true });
+names(['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'falcon-h1', 'pixtral', 'midm-2.0', 'lfm2', 'jina-v5-nano'], {
+  group: 'llama3', ignoreMerges: true, addBos: true,
+});
+names(['deepseek-llm'], { group: 'deepseek-llm', cleanSpaces: false });
+names(['deepseek-coder'], { group: 'deepseek-coder', cleanSpaces: false });
+names(['deepseek-v3', 'hunyuan-dense', 'hy_v4', 'joyai-llm'], { group: 'deepseek-v3', cleanSpaces: false });
+names(['spark2_5'], { group: 'spark2_5', cleanSpaces: false });
+names(['falcon'], { group: 'falcon' });
+names(['mpt', 'olmo', 'jais', 'exaone4'], { group: 'gpt2' });
+names(['gpt-2', 'phi-2', 'jina-es', 'jina-de', 'gigachat', 'jina-v2-es', 'jina-v2-de', 'a.x-4.0', 'mellum', 'modern-bert'], { group: 'gpt2' });
+names(['jina-v1-en', 'jina-v2-code', 'roberta-bpe'], { group: 'gpt2' });
+names(['trillion', 'granite-docling'], { group: 'gpt2', cleanSpaces: false });
+names(['jais-2'], { group: 'jais2' });
+names(['gemma4', 'granite-embed-multi-311m'], { group: 'gemma4', escape: true });
+names(['sarvam-moe'], { group: 'gemma4', escape: true, cleanSpaces: false });
+names(['starcoder', 'refact', 'codeshell', 'exaone', 'minerva-7b', 'mellum2'], { group: 'starcoder' });
+names(['command-r', 'smollm'], { group: 'starcoder', cleanSpaces: false });
+names(['qwen2', 'deepseek-r1-qwen', 'kormo', 'f2llmv2', 'hunyuan', 'solar-open'], { group: 'qwen2', cleanSpaces: false });
+names(['stablelm2', 'megrez'], { group: 'qwen2' });
+names(['qwen35'], { group: 'qwen35', cleanSpaces: false });
+names(['dbrx', 'smaug-bpe', 'glm4', 'chatglm-bpe'], { group: 'llama3' });
+names(['poro-chat'], { group: 'bloom', cleanSpaces: false });
+names(['bloom', 'gpt3-finnish'], { group: 'bloom' });
+names(['viking'], { group: 'viking', cleanSpaces: false });
+names(['tekken'], { group: 'tekken', cleanSpaces: false, ignoreMerges: true, addBos: true });
+names(['chameleon'], { group: 'chameleon', cleanSpaces: false, addBos: true });
+names(['gpt-4o', 'llama4', 'kanana2', 'talkie', 'minimax-m2'], { group: 'gpt4o', cleanSpaces: false });
+names(['granite-embed-multi-97m'], { group: 'granite-embed-multi', cleanSpaces: false, ignoreMerges: true });
+names(['bailingmoe', 'bailingmoe2', 'llada-moe'], { group: 'bailingmoe', cleanSpaces: false });
+names(['seed-coder'], { group: 'seed-coder', cleanSpaces: false });
+names(['ufakzeka'], { group: 'ufakzeka', cleanSpaces: false });
+names(['grok-2'], { group: 'qwen2', cleanSpaces: false });
+names(['laguna'], { group: 'laguna', cleanSpaces: false });
+names(['exaone-moe'], { group: 'exaone-moe' });
+
+/** Names of every supported `tokenizer.ggml.pre` value. */
+export function supportedPreTokenizers(): string[] {
+  return Object.keys(PRE_NAMES);
+}
+
+/**
+ * The pre-tokenizer configuration for a GGUF `tokenizer.ggml.pre` value. An empty or missing name
+ * means llama.cpp's `default` (with a quality warning there).
+ * @throws TokenizerError `TOKENIZER_UNSUPPORTED` for an unknown name.
+ */
+export function preTokenizerFor(name: string | undefined): PreTokenizerConfig {
+  const key = name && name.length > 0 ? name : 'default';
+  const e = PRE_NAMES[key];
+  if (!e) throw new TokenizerError('TOKENIZER_UNSUPPORTED', `unknown pre-tokenizer type '${key}'`);
+  const g = GROUPS[e.group]!;
+  return {
+    name: key,
+    patterns: g.patterns,
+    byteEncode: g.byteEncode ?? true,
+    ignoreMerges: e.ignoreMerges ?? false,
+    cleanSpaces: e.cleanSpaces ?? true,
+    escapeWhitespaces: e.escape ?? false,
+    addBosDefault: e.addBos ?? false,
+  };
+}
+
+/** The GPT-2 byte-level regex (HF `ByteLevel(use_regex=true)`). */
+export const GPT2_PATTERN = GPT2;
+
+/**
+ * Translate a llama.cpp pattern to a JavaScript `u`-mode regex with llama.cpp's meaning:
+ * `\s`/`\S` → Unicode `White_Space` (JS `\s` adds U+FEFF and misses U+0085), `\p{Lu|Ll|Lt|Lm|Lo}` →
+ * `\p{L}` (llama.cpp collapses letter subcategories), `\p{Han}` → `\p{Script=Han}`, and the
+ * Oniguruma group `(?i:'s|'t|'re|'ve|'m|'ll|'d)` → explicit case classes.
+ * @throws TokenizerError `TOKENIZER_BAD_REGEX` when JavaScript rejects the result.
+ */
+export function compilePattern(pattern: string): RegExp {
+  let src = pattern.replaceAll(`(?i:'s|'t|'re|'ve|'m|'ll|'d)`, CONTRACTIONS);
+  let out = '';
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c !== '\\' || i + 1 >= src.length) {
+      out += c;
+      continue;
+    }
+    const n = src[i + 1]!;
+    if (n === 's') out += String.raw`\p{White_Space}`;
+    else if (n === 'S') out += String.raw`\P{White_Space}`;
+    else if (n === 'p' && src[i + 2] === '{') {
+      const close = src.indexOf('}', i + 3);
+      const prop = src.slice(i + 3, close);
+      if (/^L[ultmo]$/.test(prop)) out += String.raw`\p{L}`;
+      else if (prop === 'Han') out += String.raw`\p{Script=Han}`;
+      else out += `\\p{${prop}}`;
+      i = close;
+      continue;
+    } else out += c + n;
+    i++;
+  }
+  src = out;
+  try {
+    return new RegExp(src, 'gu');
+  } catch (e) {
+    throw new TokenizerError('TOKENIZER_BAD_REGEX', `cannot compile pre-tokenizer regex ${JSON.stringify(pattern)}`, { cause: e });
+  }
+}
+
+/**
+ * Split text by a compiled regex sequence (llama.cpp `unicode_regex_split` without the byte
+ * encoding step). Returns the pieces in order; their concatenation is `text`.
+ */
+export function splitByRegexes(text: string, regexes: readonly RegExp[]): string[] {
+  let pieces: string[] = text.length > 0 ? [text] : [];
+  for (const re of regexes) {
+    const next: string[] = [];
+    for (const piece of pieces) {
+      re.lastIndex = 0;
+      let last = 0;
+      for (;;) {
+        const m = re.exec(piece);
+        if (m === null) break;
+        const len = m[0].length;
+        if (len === 0) {
+          // Zero-length match: nothing to emit; step over one code point.
+          const cp = piece.codePointAt(re.lastIndex);
+          re.lastIndex += cp !== undefined && cp > 0xffff ? 2 : 1;
+          if (re.lastIndex > piece.length) break;
+          continue;
+        }
+        if (m.index > last) next.push(piece.slice(last, m.index));
+        next.push(m[0]);
+        last = m.index + len;
+      }
+      if (last < piece.length) next.push(piece.slice(last));
+    }
+    pieces = next;
+  }
+  return pieces;
+}

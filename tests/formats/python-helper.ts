@@ -1,0 +1,35 @@
+/**
+ * Test helper: run python3 with llama.cpp's gguf-py on the path, to cross-check our GGUF code
+ * against llama.cpp's own reader/writer. Tests skip when python3 or numpy is unavailable.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** llama.cpp checkout used as the reference (read-only). */
+export const LLAMA_CPP = new URL('../../.cache/llama.cpp', import.meta.url).pathname;
+const GGUF_PY = `${LLAMA_CPP}/gguf-py`;
+
+/** Run `code` with python3 (gguf-py importable); returns stdout, throws with stderr on failure. */
+export function runPython(code: string, args: string[] = []): string {
+  const r = spawnSync('python3', ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(GGUF_PY)})\n${code}`, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`python3 failed (${r.status}):\n${r.stderr}`);
+  return r.stdout;
+}
+
+let cached: string | false | undefined;
+/** `false` when python3 + numpy + gguf-py import fine, else a skip message. */
+export function pythonGGUFSkip(): string | false {
+  if (cached !== undefined) return cached;
+  if (!existsSync(GGUF_PY)) return (cached = `llama.cpp gguf-py not found at ${GGUF_PY}`);
+  try {
+    runPython('import numpy\nimport gguf');
+    cached = false;
+  } catch (e) {
+    cached = `python3 with numpy + gguf-py unavailable: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}`;
+  }
+  return cached;
+}
