@@ -1,0 +1,75 @@
+/**
+ * One benchmark measurement in a fresh process (so peak RSS belongs to one engine only):
+ * `node dist/bench/one-run.js --engine synflux|llamacpp --model PATH -p 512 -n 128 -t 2 [--reps 3]`.
+ * Prints one JSON line `{engine, threads, load_ms, pp_tok_s, tg_tok_s, peak_rss_bytes}`.
+ * pp: prompt of `p` tokens evaluated in one call from an empty cache (llama-bench `pp`);
+ * tg: `n` tokens evaluated one at a time from an empty cache (llama-bench `tg`). Best of `reps`.
+ */
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    engine: { type: 'string' }, model: { type: 'string' }, p: { type: 'string', short: 'p', default: '512' },
+    n: { type: 'string', short: 'n', default: '128' }, t: { type: 'string', short: 't', default: '2' }, reps: { type: 'string', default: '3' },
+  },
+});
+const P = Number(values.p), N = Number(values.n), T = Number(values.t), REPS = Number(values.reps);
+const model = values.model!;
+
+function tokensFor(nVocab: number, n: number, seed: number): number[] {
+  // Deterministic pseudo-random token ids away from the special-token range.
+  let s = seed >>> 0;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; out.push(100 + (s % Math.max(1, nVocab - 200))); }
+  return out;
+}
+
+async function runSynflux() {
+  const { loadModel } = await import('../src/models/load.js');
+  const t0 = performance.now();
+  const m = await loadModel(model, { threads: T, contextSize: Math.max(P, N) + 16 });
+  const load = performance.now() - t0;
+  let pp = 0, tg = 0;
+  for (let r = 0; r < REPS; r++) {
+    m.truncate(0);
+    const toks = tokensFor(m.config.nVocab, P, r + 1);
+    const a = performance.now(); m.forward(toks); const ppMs = performance.now() - a;
+    pp = Math.max(pp, P / (ppMs / 1000));
+    m.truncate(0);
+    const g = tokensFor(m.config.nVocab, N, r + 7);
+    const b = performance.now(); for (const x of g) m.forward([x]); const tgMs = performance.now() - b;
+    tg = Math.max(tg, N / (tgMs / 1000));
+  }
+  return { load, pp, tg };
+}
+
+async function runLlamaCpp() {
+  const { getLlama } = await import('node-llama-cpp');
+  const t0 = performance.now();
+  const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+  const m = await llama.loadModel({ modelPath: model });
+  const ctx = await m.createContext({ contextSize: Math.max(P, N) + 16, batchSize: Math.max(P, 1), threads: T });
+  const load = performance.now() - t0;
+  const nVocab = m.fileInsights.vocabularySize ?? 32000;
+  let pp = 0, tg = 0;
+  for (let r = 0; r < REPS; r++) {
+    let seq = ctx.getSequence();
+    const toks = tokensFor(nVocab, P, r + 1);
+    const a = performance.now(); await seq.evaluateWithoutGeneratingNewTokens(toks as never); const ppMs = performance.now() - a;
+    pp = Math.max(pp, P / (ppMs / 1000));
+    seq.dispose();
+    seq = ctx.getSequence();
+    const g = tokensFor(nVocab, N, r + 7);
+    const b = performance.now(); for (const x of g) await seq.evaluateWithoutGeneratingNewTokens([x] as never); const tgMs = performance.now() - b;
+    tg = Math.max(tg, N / (tgMs / 1000));
+    seq.dispose();
+  }
+  return { load, pp, tg };
+}
+
+const r = values.engine === 'llamacpp' ? await runLlamaCpp() : await runSynflux();
+console.log(JSON.stringify({
+  engine: values.engine, threads: T, load_ms: Math.round(r.load), pp_tok_s: +r.pp.toFixed(2), tg_tok_s: +r.tg.toFixed(2),
+  peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
+}));
+process.exit(0);
