@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { openGGUF, GGUFValueType } from '../../src/formats/gguf/reader.js';
 import { GGMLType } from '../../src/core/ggml-type.js';
+import { pythonGGUFSkip, runPython } from './python-helper.js';
 
 const SMOL = new URL('../../.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf', import.meta.url).pathname;
 const GEMMA = new URL('../../.cache/models/gemma-3-270m-q4_k_m.gguf', import.meta.url).pathname;
@@ -76,3 +77,38 @@ test('Gemma3 GGUF: K-quant tensors and head dims', { skip: !existsSync(GEMMA) &&
   assert.ok(g.tensor('blk.0.attn_q_norm.weight'));
   assert.ok(g.tensor('blk.0.post_ffw_norm.weight'));
 });
+
+for (const [label, path] of [['SmolLM2', SMOL], ['Gemma3', GEMMA]] as const) {
+  test(`${label}: tensor table and metadata equal llama.cpp gguf-py's GGUFReader`, { skip: (!existsSync(path) && `${label} fixture missing`) || pythonGGUFSkip() }, () => {
+    const out = runPython(
+      `
+import json, gguf
+r = gguf.GGUFReader(sys.argv[1])
+def conv(f):
+    v = f.contents()
+    if isinstance(v, list):
+        return {'len': len(v), 'first': [x if isinstance(x, str) else float(x) for x in v[:5]], 'last': v[-1] if isinstance(v[-1], str) else float(v[-1])}
+    return v if isinstance(v, (str, bool)) else float(v)
+print(json.dumps({
+  'fields': {k: conv(f) for k, f in r.fields.items() if not k.startswith('GGUF.')},
+  'tensors': [[t.name, int(t.tensor_type), [int(d) for d in t.shape], int(t.data_offset), int(t.n_bytes)] for t in r.tensors],
+}))
+`,
+      [path],
+    );
+    const py = JSON.parse(out) as { fields: Record<string, unknown>; tensors: [string, number, number[], number, number][] };
+    const g = openGGUF(path);
+    assert.deepEqual(g.tensors.map((t) => [t.name, t.type, t.dims, t.offset, t.nbytes]), py.tensors);
+    assert.deepEqual([...g.metadata.keys()], Object.keys(py.fields));
+    for (const [k, want] of Object.entries(py.fields)) {
+      const v = g.metadata.get(k)!;
+      if (typeof v === 'object') {
+        const arr = Array.from(v as ArrayLike<unknown>);
+        const norm = (x: unknown) => (typeof x === 'string' ? x : Number(x));
+        assert.deepEqual({ len: arr.length, first: arr.slice(0, 5).map(norm), last: norm(arr[arr.length - 1]) }, want, k);
+      } else {
+        assert.equal(typeof v === 'bigint' ? Number(v) : v, want, k);
+      }
+    }
+  });
+}
