@@ -70,7 +70,7 @@ const include = findNodeHeaders();
 mkdirSync(outDir, { recursive: true });
 mkdirSync(objDir, { recursive: true });
 const common = [
-  debug ? '-O0' : '-O3', '-g0', '-std=gnu11', '-fPIC', '-pthread', '-fvisibility=hidden',
+  debug ? '-O0' : '-O3', '-std=gnu11', '-fPIC', '-pthread', '-fvisibility=hidden', '-ffp-contract=off',
   '-Wall', '-Wextra', '-Wno-unused-parameter', '-Wno-missing-field-initializers',
   '-DNAPI_VERSION=8', `-I${include}`, `-I${srcDir}`,
 ];

@@ -1,0 +1,3 @@
+/* AVX2 kernels (placeholder). */
+#include "sf_common.h"
+int sf_fill_avx2(sf_kernel_table *k) { (void)k; return 0; }

@@ -1,0 +1,305 @@
+/*
+ * Run-time path selection, the persistent thread pool and the matmul driver.
+ *
+ * matmul follows ggml-cpu.c ggml_compute_forward_mul_mat: each activation row is converted once
+ * to the weight type's vec_dot_type (type_traits_cpu[type].vec_dot_type: Q8_0 for Q4_0/Q8_0,
+ * Q8_1 for Q4_1, Q8_K for the K-quants, F16/BF16/F32 for the plain types), then every weight row
+ * is dotted with every converted activation row. Work is split into (weight-row block × token
+ * block) chunks taken from an atomic counter, so one rule serves decode (1 token: the split is
+ * over weight rows) and prefill (many tokens: blocks over both).
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include "sf_common.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define SF_X86 1
+static inline void cpu_relax(void) { _mm_pause(); }
+#else
+#define SF_X86 0
+static inline void cpu_relax(void) {}
+#endif
+
+/* ------------------------------------------------------------------ paths */
+
+static sf_kernel_table g_tables[SF_PATH_COUNT];
+static int g_compiled[SF_PATH_COUNT];
+static _Atomic int g_path = -2; /* -2: not initialised */
+static pthread_once_t g_tables_once = PTHREAD_ONCE_INIT;
+
+static void init_tables(void) {
+  sf_fill_scalar(&g_tables[SF_PATH_SCALAR]);
+  g_compiled[SF_PATH_SCALAR] = 1;
+  g_tables[SF_PATH_AVX2] = g_tables[SF_PATH_SCALAR];
+  g_compiled[SF_PATH_AVX2] = sf_fill_avx2(&g_tables[SF_PATH_AVX2]);
+  g_tables[SF_PATH_AVX512] = g_tables[SF_PATH_AVX2];
+  g_compiled[SF_PATH_AVX512] = g_compiled[SF_PATH_AVX2] && sf_fill_avx512(&g_tables[SF_PATH_AVX512]);
+}
+
+/* Whether `path` is compiled in and the CPU (and OS) supports its instructions. */
+int sf_path_supported(int path) {
+  pthread_once(&g_tables_once, init_tables);
+  if (path < 0 || path >= SF_PATH_COUNT || !g_compiled[path]) return 0;
+  if (path == SF_PATH_SCALAR) return 1;
+#if SF_X86
+  __builtin_cpu_init();
+  const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  if (path == SF_PATH_AVX2) return avx2;
+  return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
+         __builtin_cpu_supports("avx512bf16");
+#else
+  return 0;
+#endif
+}
+
+/* Select a path (-1 = best supported). Returns 0, or -1 when the path is not supported. */
+int sf_set_path(int path) {
+  if (path < 0) {
+    int best = SF_PATH_SCALAR;
+    for (int p = SF_PATH_COUNT - 1; p > SF_PATH_SCALAR; p--)
+      if (sf_path_supported(p)) { best = p; break; }
+    atomic_store(&g_path, best);
+    return 0;
+  }
+  if (!sf_path_supported(path)) return -1;
+  atomic_store(&g_path, path);
+  return 0;
+}
+
+int sf_get_path(void) {
+  if (atomic_load(&g_path) == -2) sf_set_path(-1);
+  return atomic_load(&g_path);
+}
+
+const sf_kernel_table *sf_kernels(void) { return &g_tables[sf_get_path()]; }
+
+/* ------------------------------------------------------------------ thread pool */
+
+typedef struct { int ith; unsigned start_gen; pthread_t tid; } worker_t;
+
+static pthread_mutex_t g_run_mu = PTHREAD_MUTEX_INITIALIZER; /* one job (or resize) at a time */
+static pthread_mutex_t g_wake_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_wake_cv = PTHREAD_COND_INITIALIZER;
+static _Atomic unsigned g_gen;
+static _Atomic int g_pending;
+static _Atomic int g_stop;
+static sf_task_fn g_fn;
+static void *g_ctx;
+static int g_nth = 0; /* 0: not created yet */
+static worker_t *g_workers;
+
+#define SF_SPIN_NS 200000L /* a worker spins this long for the next job before sleeping */
+
+static long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+static void *worker_main(void *arg) {
+  worker_t *self = arg;
+  unsigned seen = self->start_gen;
+  for (;;) {
+    unsigned g = atomic_load_explicit(&g_gen, memory_order_acquire);
+    if (g == seen) {
+      const long t0 = now_ns();
+      for (int i = 1; (g = atomic_load_explicit(&g_gen, memory_order_acquire)) == seen; i++) {
+        cpu_relax();
+        if ((i & 63) == 0 && now_ns() - t0 > SF_SPIN_NS) break;
+      }
+    }
+    if (g == seen) {
+      pthread_mutex_lock(&g_wake_mu);
+      while ((g = atomic_load_explicit(&g_gen, memory_order_acquire)) == seen) pthread_cond_wait(&g_wake_cv, &g_wake_mu);
+      pthread_mutex_unlock(&g_wake_mu);
+    }
+    seen = g;
+    if (atomic_load(&g_stop)) {
+      atomic_fetch_sub_explicit(&g_pending, 1, memory_order_acq_rel);
+      break;
+    }
+    g_fn(g_ctx, self->ith, g_nth);
+    atomic_fetch_sub_explicit(&g_pending, 1, memory_order_acq_rel);
+  }
+  return NULL;
+}
+
+static void post_and_wait(sf_task_fn fn, void *ctx) {
+  const int nw = g_nth - 1;
+  g_fn = fn;
+  g_ctx = ctx;
+  atomic_store(&g_pending, nw);
+  pthread_mutex_lock(&g_wake_mu);
+  atomic_fetch_add_explicit(&g_gen, 1, memory_order_acq_rel);
+  pthread_cond_broadcast(&g_wake_cv);
+  pthread_mutex_unlock(&g_wake_mu);
+  if (fn) fn(ctx, 0, g_nth);
+  for (int i = 1; atomic_load_explicit(&g_pending, memory_order_acquire) != 0; i++) {
+    cpu_relax();
+    if ((i & 1023) == 0) sched_yield();
+  }
+}
+
+/* Stop and join all workers (caller holds g_run_mu). */
+static void pool_destroy_locked(void) {
+  if (g_nth > 1) {
+    atomic_store(&g_stop, 1);
+    post_and_wait(NULL, NULL); /* workers see g_stop, acknowledge through g_pending and exit */
+    for (int i = 0; i < g_nth - 1; i++) pthread_join(g_workers[i].tid, NULL);
+    atomic_store(&g_stop, 0);
+  }
+  free(g_workers);
+  g_workers = NULL;
+  g_nth = 0;
+}
+
+/* Create n-1 workers (caller holds g_run_mu). Falls back to fewer threads if creation fails. */
+static void pool_create_locked(int n) {
+  g_workers = n > 1 ? calloc((size_t)(n - 1), sizeof(worker_t)) : NULL;
+  if (!g_workers) n = 1;
+  int made = 0;
+  for (int i = 0; i < n - 1; i++) {
+    g_workers[i].ith = i + 1;
+    g_workers[i].start_gen = atomic_load(&g_gen);
+    if (pthread_create(&g_workers[i].tid, NULL, worker_main, &g_workers[i]) != 0) break;
+    made++;
+  }
+  g_nth = made + 1;
+}
+
+static int default_threads(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  if (n < 1) n = 1;
+  if (n > 32) n = 32;
+  return (int)n;
+}
+
+int sf_pool_set_threads(int n) {
+  if (n < 1) n = 1;
+  if (n > 256) n = 256;
+  pthread_mutex_lock(&g_run_mu);
+  if (n != g_nth) {
+    pool_destroy_locked();
+    pool_create_locked(n);
+  }
+  const int got = g_nth;
+  pthread_mutex_unlock(&g_run_mu);
+  return got;
+}
+
+int sf_pool_get_threads(void) {
+  pthread_mutex_lock(&g_run_mu);
+  if (g_nth == 0) pool_create_locked(default_threads());
+  const int n = g_nth;
+  pthread_mutex_unlock(&g_run_mu);
+  return n;
+}
+
+/* Run fn(ctx, ith, nth) on every pool thread; the caller is thread 0. Caller holds g_run_mu. */
+static void pool_run_locked(sf_task_fn fn, void *ctx) {
+  if (g_nth == 0) pool_create_locked(default_threads());
+  if (g_nth == 1) {
+    fn(ctx, 0, 1);
+    return;
+  }
+  post_and_wait(fn, ctx);
+}
+
+void sf_pool_run(sf_task_fn fn, void *ctx) {
+  pthread_mutex_lock(&g_run_mu);
+  pool_run_locked(fn, ctx);
+  pthread_mutex_unlock(&g_run_mu);
+}
+
+/* ------------------------------------------------------------------ matmul */
+
+typedef struct {
+  sf_vec_dot_fn dot;
+  sf_from_float_fn qact;
+  const uint8_t *w;
+  size_t w_row, a_row;
+  int64_t n_out, n_in, n_tok;
+  const float *x;
+  const uint8_t *act;
+  float *y;
+  int64_t rb, tb, n_rb, n_tb;
+  _Atomic int64_t next;
+} mm_ctx;
+
+static uint8_t *g_scratch;
+static size_t g_scratch_size;
+
+/* Phase 1: convert activation rows [ith*n/nth, (ith+1)*n/nth). */
+static void mm_quantize_task(void *vctx, int ith, int nth) {
+  mm_ctx *c = vctx;
+  const int64_t t0 = c->n_tok * ith / nth, t1 = c->n_tok * (ith + 1) / nth;
+  for (int64_t t = t0; t < t1; t++) c->qact(c->x + t * c->n_in, (uint8_t *)c->act + t * c->a_row, c->n_in);
+}
+
+/* Phase 2: dot chunks of (rb weight rows × tb tokens) until none are left. */
+static void mm_dot_task(void *vctx, int ith, int nth) {
+  mm_ctx *c = vctx;
+  (void)ith; (void)nth;
+  const int64_t total = c->n_rb * c->n_tb;
+  for (;;) {
+    const int64_t chunk = atomic_fetch_add_explicit(&c->next, 1, memory_order_relaxed);
+    if (chunk >= total) break;
+    const int64_t r0 = (chunk / c->n_tb) * c->rb, t0 = (chunk % c->n_tb) * c->tb;
+    const int64_t r1 = r0 + c->rb < c->n_out ? r0 + c->rb : c->n_out;
+    const int64_t t1 = t0 + c->tb < c->n_tok ? t0 + c->tb : c->n_tok;
+    for (int64_t r = r0; r < r1; r++) {
+      const uint8_t *wr = c->w + (size_t)r * c->w_row;
+      for (int64_t t = t0; t < t1; t++) c->y[t * c->n_out + r] = c->dot((int)c->n_in, wr, c->act + (size_t)t * c->a_row);
+    }
+  }
+}
+
+int sf_matmul(int type, const void *w, int64_t n_out, int64_t n_in, const float *x, int64_t n_tok, float *y) {
+  const sf_type_traits *tw = sf_traits(type);
+  const sf_type_traits *ta = sf_traits(tw->act_type);
+  const sf_kernel_table *k = sf_kernels();
+  if (n_out == 0 || n_tok == 0) return 0;
+  mm_ctx c = {
+    .dot = k->vec_dot[type], .qact = ta->quantize_act, .w = w, .w_row = sf_row_size(tw, n_in),
+    .a_row = sf_row_size(ta, n_in), .n_out = n_out, .n_in = n_in, .n_tok = n_tok, .x = x, .y = y,
+  };
+  pthread_mutex_lock(&g_run_mu);
+  if (g_nth == 0) pool_create_locked(default_threads());
+  const int nth = g_nth;
+  if (tw->act_type == SF_F32) {
+    c.act = (const uint8_t *)x; /* F32 weights dot F32 activations directly */
+  } else {
+    const size_t need = c.a_row * (size_t)n_tok + 64;
+    if (need > g_scratch_size) {
+      void *p = NULL;
+      if (posix_memalign(&p, 64, need) != 0) {
+        pthread_mutex_unlock(&g_run_mu);
+        return -1;
+      }
+      free(g_scratch);
+      g_scratch = p;
+      g_scratch_size = need;
+    }
+    c.act = g_scratch;
+    if (nth == 1 || n_tok * n_in < 32768) mm_quantize_task(&c, 0, 1);
+    else pool_run_locked(mm_quantize_task, &c);
+  }
+  /* Chunking: at least ~4 chunks per thread for balance, at most 16 weight rows × 32 tokens. */
+  c.tb = n_tok < 32 ? n_tok : 32;
+  c.n_tb = (n_tok + c.tb - 1) / c.tb;
+  int64_t rb = 16;
+  while (rb > 1 && ((n_out + rb - 1) / rb) * c.n_tb < 4 * nth) rb /= 2;
+  c.rb = rb;
+  c.n_rb = (n_out + rb - 1) / rb;
+  atomic_store(&c.next, 0);
+  if (nth == 1 || c.n_rb * c.n_tb == 1) mm_dot_task(&c, 0, 1);
+  else pool_run_locked(mm_dot_task, &c);
+  pthread_mutex_unlock(&g_run_mu);
+  return 0;
+}
