@@ -57,7 +57,13 @@ export const DEFAULT_SAMPLING: Readonly<Required<Omit<SamplingOptions, 'seed'>>>
  *   [0, 1], repeatPenalty ≤ 0, repeatLastN < -1, or a seed that is not an integer.
  */
 export function resolveSamplingOptions(o: SamplingOptions = {}): ResolvedSamplingOptions {
-  const r = { ...DEFAULT_SAMPLING, ...stripUndefined(o) } as ResolvedSamplingOptions;
+  // Only sampling keys are read: `o` may be a larger object (a GenerateRequest).
+  const r: ResolvedSamplingOptions = { ...DEFAULT_SAMPLING };
+  for (const k of Object.keys(DEFAULT_SAMPLING) as (keyof typeof DEFAULT_SAMPLING)[]) {
+    const v = o[k];
+    if (v !== undefined) r[k] = v;
+  }
+  if (o.seed !== undefined) r.seed = o.seed;
   const bad = (msg: string): never => {
     throw new RequestError('BAD_SAMPLING_OPTION', msg);
   };
@@ -74,12 +80,6 @@ export function resolveSamplingOptions(o: SamplingOptions = {}): ResolvedSamplin
     bad(`seed must be an integer in [0, 4294967295], got ${r.seed}`);
   }
   return r;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }
 
 /**
