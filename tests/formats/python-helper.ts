@@ -33,3 +33,19 @@ export function pythonGGUFSkip(): string | false {
   }
   return cached;
 }
+
+const modCache = new Map<string, string | false>();
+/** `false` when python3 can import every module in `mods`, else a skip message naming them. */
+export function pythonModulesSkip(...mods: string[]): string | false {
+  const key = mods.join(',');
+  const hit = modCache.get(key);
+  if (hit !== undefined) return hit;
+  let res: string | false = false;
+  try {
+    runPython(mods.map((m) => `import ${m}`).join('\n'));
+  } catch (e) {
+    res = `python3 modules [${key}] unavailable (pip install ${mods.join(' ')}): ${(e as Error).message.split('\n').slice(-2).join(' ')}`;
+  }
+  modCache.set(key, res);
+  return res;
+}
