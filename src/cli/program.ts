@@ -1,0 +1,74 @@
+/**
+ * The commander program: subcommands `run`, `chat`, `inspect`. Each action imports its module
+ * lazily, so `--help` and `inspect` never load the model code or native kernels.
+ */
+import { Command } from 'commander';
+import type { CliIO } from './io.js';
+import { packageVersion } from './model.js';
+
+/** Adds the sampling / length / stop flags shared by `run` and `chat`. */
+function generationFlags(c: Command): Command {
+  return c
+    .option('--max-tokens <n>', 'tokens to generate, -1 = until the context ends (run: 128, chat: -1)')
+    .option('--temperature <t>', 'sampling temperature, 0 = greedy (default 0.8)')
+    .option('--top-k <k>', 'keep the k most likely tokens, 0 = off (default 40)')
+    .option('--top-p <p>', 'nucleus sampling mass in [0, 1], 1 = off (default 0.95)')
+    .option('--min-p <p>', 'min-p in [0, 1], 0 = off (default 0.05)')
+    .option('--repeat-penalty <r>', 'repetition penalty, 1 = off (default 1)')
+    .option('--repeat-last-n <n>', 'tokens the penalties look back over, -1 = context (default 64)')
+    .option('--frequency-penalty <f>', 'frequency penalty (default 0)')
+    .option('--presence-penalty <f>', 'presence penalty (default 0)')
+    .option('--seed <s>', 'RNG seed, -1 = random (default random)')
+    .option('--stop <s...>', 'stop string(s); generation ends before them');
+}
+
+/** Adds `--model`, `--threads`, `--ctx-size`. */
+function modelFlags(c: Command): Command {
+  return c
+    .option('--model <path>', 'GGUF model (default: $SYNFLUX_MODEL, else SmolLM2-135M-Instruct, fetched on first use)')
+    .option('--threads <n>', 'CPU threads (default: the loader\'s)')
+    .option('--ctx-size <n>', 'context size in tokens (default: min(4096, training context))');
+}
+
+/**
+ * Builds the CLI program bound to `io`.
+ * Errors thrown by actions propagate out of `parseAsync` (see main.ts for how they are printed).
+ */
+export function buildProgram(io: CliIO): Command {
+  const program = new Command()
+    .name('synflux')
+    .description('SynFlux: LLM inference in TypeScript')
+    .version(packageVersion())
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  generationFlags(modelFlags(program.command('run').description('generate text for one prompt (stdout: the text only)')))
+    .requiredOption('--prompt <text>', 'the prompt')
+    .option('--chat', 'apply the model\'s chat template (prompt = one user message)')
+    .option('--system <text>', 'system message (implies --chat)')
+    .option('--json', 'print one JSON object {text, tokens, prompt_tokens, timings} instead of the text')
+    .action(async (opts) => {
+      const { runCommand } = await import('./run.js');
+      await runCommand(opts, io);
+    });
+
+  generationFlags(modelFlags(program.command('chat').description('interactive multi-turn chat (/reset, /exit); reads piped stdin line by line')))
+    .option('--system <text>', 'system message')
+    .option('--verbose', 'print per-turn timings on stderr (default on a terminal)')
+    .action(async (opts) => {
+      const { chatCommand } = await import('./chat.js');
+      await chatCommand(opts, io);
+    });
+
+  program
+    .command('inspect')
+    .description('print architecture, hyperparameters, tokenizer and tensors of a GGUF file')
+    .argument('<path>', 'GGUF file')
+    .option('--json', 'print JSON')
+    .action(async (path: string, opts: { json?: boolean }) => {
+      const { inspectCommand } = await import('./inspect.js');
+      await inspectCommand(path, opts, io);
+    });
+
+  return program;
+}

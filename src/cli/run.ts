@@ -1,0 +1,100 @@
+/**
+ * `synflux run`: one-shot generation. stdout gets only the generated text, streamed as tokens
+ * arrive (or, with `--json`, one JSON object); logs, progress and timings go to stderr.
+ */
+import { RequestError } from '../core/errors.js';
+import { generate, type GenerateResult } from '../generation/generate.js';
+import { log, type CliIO } from './io.js';
+import { loadCliModel } from './model.js';
+import { parseGenerationOptions, parseModelOptions, type RawGenerationOptions, type RawModelOptions } from './options.js';
+
+/** Raw options of `synflux run` as commander produces them. */
+export interface RawRunOptions extends RawGenerationOptions, RawModelOptions {
+  prompt?: string;
+  chat?: boolean;
+  system?: string;
+  json?: boolean;
+}
+
+/** The `--json` output object (snake_case keys; times in ms, rates in tokens/s). */
+export interface RunJson {
+  text: string;
+  /** Generated token ids (without a final end-of-generation token). */
+  tokens: number[];
+  prompt_tokens: number;
+  finish_reason: GenerateResult['finishReason'];
+  seed: number;
+  timings: { load_ms: number; prefill_ms: number; decode_ms: number; prefill_tok_s: number; decode_tok_s: number };
+}
+
+/** Builds the `--json` object from a result and the load time. */
+export function runJson(r: GenerateResult, loadMs: number): RunJson {
+  const round = (x: number): number => Math.round(x * 1000) / 1000;
+  return {
+    text: r.text,
+    tokens: r.tokens,
+    prompt_tokens: r.promptTokens,
+    finish_reason: r.finishReason,
+    seed: r.seed,
+    timings: {
+      load_ms: round(loadMs),
+      prefill_ms: round(r.timings.prefillMs),
+      decode_ms: round(r.timings.decodeMs),
+      prefill_tok_s: round(r.timings.prefillTokS),
+      decode_tok_s: round(r.timings.decodeTokS),
+    },
+  };
+}
+
+/** One-line human summary of a result's timings (for stderr). */
+export function timingSummary(r: GenerateResult, loadMs?: number): string {
+  const t = r.timings;
+  const parts = [
+    ...(loadMs !== undefined ? [`load ${loadMs.toFixed(0)} ms`] : []),
+    `prompt ${r.promptTokens} tok (${t.prefillTokens} evaluated, ${t.prefillTokS.toFixed(1)} tok/s)`,
+    `generated ${r.tokens.length} tok (${t.decodeTokS.toFixed(1)} tok/s)`,
+    `finish ${r.finishReason}`,
+    `seed ${r.seed}`,
+  ];
+  return parts.join(' | ');
+}
+
+/**
+ * Runs `synflux run`. The first SIGINT stops generation (finish reason `abort`, output kept).
+ * @throws RequestError on bad options or a missing prompt; model loading and generation errors propagate.
+ */
+export async function runCommand(raw: RawRunOptions, io: CliIO): Promise<void> {
+  if (raw.prompt === undefined) throw new RequestError('BAD_OPTION', '--prompt is required');
+  const gen = parseGenerationOptions(raw);
+  const modelOpts = parseModelOptions(raw);
+  const chat = raw.chat === true || raw.system !== undefined;
+  const { model, loadMs } = await loadCliModel(modelOpts, io);
+  const ac = new AbortController();
+  const onSigint = (): void => ac.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const request = chat
+      ? {
+          ...gen,
+          messages: [
+            ...(raw.system !== undefined ? [{ role: 'system', content: raw.system }] : []),
+            { role: 'user', content: raw.prompt },
+          ],
+        }
+      : { ...gen, prompt: raw.prompt };
+    let result: GenerateResult | undefined;
+    for await (const ev of generate(model, { ...request, signal: ac.signal })) {
+      if (ev.type === 'done') {
+        const { type: _t, ...r } = ev;
+        result = r;
+      } else if (!raw.json && ev.text) io.stdout.write(ev.text);
+    }
+    if (!result) throw new Error('generation ended without a result');
+    if (raw.json) io.stdout.write(`${JSON.stringify(runJson(result, loadMs))}\n`);
+    else if (io.stdout.isTTY) io.stdout.write('\n');
+    log(io, timingSummary(result, loadMs));
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    model.dispose();
+  }
+}
