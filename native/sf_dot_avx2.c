@@ -1,3 +1,271 @@
-/* AVX2 kernels (placeholder). */
+/*
+ * AVX2 + FMA + F16C dot products (compiled with -mavx2 -mfma -mf16c; selected at run time).
+ *
+ * Integer parts are exact and equal to the scalar/ggml generic kernels: 8-bit products go through
+ * vpmaddubsw (unsigned × signed byte pairs, no saturation for the value ranges involved, noted
+ * per kernel) and vpmaddwd into int32. Only the float accumulation order differs from scalar.
+ * Technique after ggml-cpu/arch/x86/quants.c (mul_sum_i8_pairs, bytes_from_nibbles_32) and
+ * vec.cpp (F16/F32 FMA loops); written independently.
+ */
 #include "sf_common.h"
-int sf_fill_avx2(sf_kernel_table *k) { (void)k; return 0; }
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#include <immintrin.h>
+
+static inline float hsum_ps(__m256 v) {
+  __m128 r = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+  r = _mm_add_ss(r, _mm_movehdup_ps(r));
+  return _mm_cvtss_f32(r);
+}
+
+static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
+/* 16 bytes of nibbles -> 32 bytes: low nibbles in bytes 0..15, high nibbles in 16..31 (ggml order). */
+static inline __m256i nibbles32(const uint8_t *q) {
+  const __m128i t = _mm_loadu_si128((const __m128i *)q);
+  return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0F));
+}
+
+/* Σ over groups of 4 of u8 × s8 -> 8 int32. Exact while each byte pair sum fits int16. */
+static inline __m256i dot_u8s8(__m256i u, __m256i s) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+/* Σ over groups of 4 of s8 × s8 -> 8 int32, via |x| · sign(y, x). y must not be -128 where x < 0
+ * (activations are quantized to [-127, 127]); x may be -128 (|x| = 128 as unsigned). */
+static inline __m256i dot_s8s8(__m256i x, __m256i y) {
+  return dot_u8s8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+}
+
+/* F32 · F32 (vec.cpp ggml_vec_dot_f32, FMA branch). */
+static float dot_f32(int n, const void *vw, const void *va) {
+  const float *w = vw, *a = va;
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  int i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(a + i), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(a + i + 8), s1);
+    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 16), _mm256_loadu_ps(a + i + 16), s2);
+    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 24), _mm256_loadu_ps(a + i + 24), s3);
+  }
+  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(a + i), s0);
+  float s = hsum_ps(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+  for (; i < n; i++) s += w[i] * a[i];
+  return s;
+}
+
+#define LOADH(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+/* F16 · F16 (vec.cpp ggml_vec_dot_f16, F16C + FMA branch). */
+static float dot_f16(int n, const void *vw, const void *va) {
+  const uint16_t *w = vw, *a = va;
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  int i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm256_fmadd_ps(LOADH(w + i), LOADH(a + i), s0);
+    s1 = _mm256_fmadd_ps(LOADH(w + i + 8), LOADH(a + i + 8), s1);
+    s2 = _mm256_fmadd_ps(LOADH(w + i + 16), LOADH(a + i + 16), s2);
+    s3 = _mm256_fmadd_ps(LOADH(w + i + 24), LOADH(a + i + 24), s3);
+  }
+  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(LOADH(w + i), LOADH(a + i), s0);
+  float s = hsum_ps(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+  for (; i < n; i++) s += h2f(w[i]) * h2f(a[i]);
+  return s;
+}
+
+#define LOADB(p) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))), 16))
+/* BF16 · BF16: widen to f32 (exact) and FMA. */
+static float dot_bf16(int n, const void *vw, const void *va) {
+  const uint16_t *w = vw, *a = va;
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm256_fmadd_ps(LOADB(w + i), LOADB(a + i), s0);
+    s1 = _mm256_fmadd_ps(LOADB(w + i + 8), LOADB(a + i + 8), s1);
+  }
+  float s = hsum_ps(_mm256_add_ps(s0, s1));
+  for (; i < n; i++) s += sf_bf16_to_fp32(w[i]) * sf_bf16_to_fp32(a[i]);
+  return s;
+}
+
+/* Q4_0 · Q8_0: (q-8) in [-8,7]; |q-8|·|y| pair sums ≤ 2·8·127, no saturation. */
+static float dot_q4_0(int n, const void *vw, const void *va) {
+  const sf_block_q4_0 *x = vw;
+  const sf_block_q8_0 *y = va;
+  const int nb = n / SF_QK;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+  int ib = 0;
+  for (; ib + 1 < nb; ib += 2) {
+    const __m256i q0 = _mm256_sub_epi8(nibbles32(x[ib].qs), _mm256_set1_epi8(8));
+    const __m256i q1 = _mm256_sub_epi8(nibbles32(x[ib + 1].qs), _mm256_set1_epi8(8));
+    const __m256i p0 = dot_s8s8(q0, _mm256_loadu_si256((const __m256i *)y[ib].qs));
+    const __m256i p1 = dot_s8s8(q1, _mm256_loadu_si256((const __m256i *)y[ib + 1].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib + 1].d) * h2f(y[ib + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
+  }
+  for (; ib < nb; ib++) {
+    const __m256i q0 = _mm256_sub_epi8(nibbles32(x[ib].qs), _mm256_set1_epi8(8));
+    const __m256i p0 = dot_s8s8(q0, _mm256_loadu_si256((const __m256i *)y[ib].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
+  }
+  return hsum_ps(_mm256_add_ps(acc0, acc1));
+}
+
+/* Q4_1 · Q8_1: d_w·d_a·Σ q·y + m_w·s_a; q in [0,15], pair sums ≤ 2·15·128. */
+static float dot_q4_1(int n, const void *vw, const void *va) {
+  const sf_block_q4_1 *x = vw;
+  const sf_block_q8_1 *y = va;
+  const int nb = n / SF_QK;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+  float summs = 0;
+  int ib = 0;
+  for (; ib + 1 < nb; ib += 2) {
+    const __m256i p0 = dot_u8s8(nibbles32(x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
+    const __m256i p1 = dot_u8s8(nibbles32(x[ib + 1].qs), _mm256_loadu_si256((const __m256i *)y[ib + 1].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib + 1].d) * h2f(y[ib + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
+    summs += h2f(x[ib].m) * h2f(y[ib].s) + h2f(x[ib + 1].m) * h2f(y[ib + 1].s);
+  }
+  for (; ib < nb; ib++) {
+    const __m256i p0 = dot_u8s8(nibbles32(x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
+    summs += h2f(x[ib].m) * h2f(y[ib].s);
+  }
+  return hsum_ps(_mm256_add_ps(acc0, acc1)) + summs;
+}
+
+/* Q8_0 · Q8_0: |x| ≤ 128, |y| ≤ 127 -> pair sums ≤ 32512, no saturation. */
+static float dot_q8_0(int n, const void *vw, const void *va) {
+  const sf_block_q8_0 *x = vw, *y = va;
+  const int nb = n / SF_QK;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+  int ib = 0;
+  for (; ib + 1 < nb; ib += 2) {
+    const __m256i p0 = dot_s8s8(_mm256_loadu_si256((const __m256i *)x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
+    const __m256i p1 = dot_s8s8(_mm256_loadu_si256((const __m256i *)x[ib + 1].qs), _mm256_loadu_si256((const __m256i *)y[ib + 1].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib + 1].d) * h2f(y[ib + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
+  }
+  for (; ib < nb; ib++) {
+    const __m256i p0 = dot_s8s8(_mm256_loadu_si256((const __m256i *)x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
+  }
+  return hsum_ps(_mm256_add_ps(acc0, acc1));
+}
+
+/* Σ_j bsums[j] · mins[j/2] of a Q8_K block (integer, exact). */
+static inline int k_min_sum(const int16_t *bsums, const uint8_t *mins) {
+  int s = 0;
+  for (int j = 0; j < 16; j++) s += bsums[j] * mins[j / 2];
+  return s;
+}
+
+/* Q4_K · Q8_K: per 32-element sub-block Σ q·y (q ≤ 15: pair sums ≤ 3840) times its 6-bit scale
+ * via vpmaddwd (≤ 2·3840·63 per lane), minus dmin·Σ bsums·mins. */
+static float dot_q4_K(int n, const void *vw, const void *va) {
+  const sf_block_q4_K *x = vw;
+  const sf_block_q8_K *y = va;
+  __m256 acc = _mm256_setzero_ps();
+  float accm = 0;
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  for (int i = 0; i < n / SF_QK_K; i++) {
+    uint8_t sc[8], mn[8];
+    for (int j = 0; j < 8; j++) sf_get_scale_min_k4(j, x[i].scales, &sc[j], &mn[j]);
+    accm += h2f(x[i].dmin) * y[i].d * (float)k_min_sum(y[i].bsums, mn);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int j = 0; j < 4; j++) {
+      const __m256i q4 = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * j));
+      const __m256i lo = _mm256_and_si256(q4, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
+      const __m256i y0 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * j));
+      const __m256i y1 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * j + 32));
+      const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, y0), _mm256_set1_epi16(sc[2 * j]));
+      const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, y1), _mm256_set1_epi16(sc[2 * j + 1]));
+      sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return hsum_ps(acc) - accm;
+}
+
+/* Q5_K · Q8_K: as Q4_K with the fifth bit from qh (q ≤ 31: pair sums ≤ 7936). */
+static float dot_q5_K(int n, const void *vw, const void *va) {
+  const sf_block_q5_K *x = vw;
+  const sf_block_q8_K *y = va;
+  __m256 acc = _mm256_setzero_ps();
+  float accm = 0;
+  const __m256i m4 = _mm256_set1_epi8(0x0F), b16 = _mm256_set1_epi8(16);
+  for (int i = 0; i < n / SF_QK_K; i++) {
+    uint8_t sc[8], mn[8];
+    for (int j = 0; j < 8; j++) sf_get_scale_min_k4(j, x[i].scales, &sc[j], &mn[j]);
+    accm += h2f(x[i].dmin) * y[i].d * (float)k_min_sum(y[i].bsums, mn);
+    const __m256i hb = _mm256_loadu_si256((const __m256i *)x[i].qh);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int j = 0; j < 4; j++) {
+      const __m256i q4 = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * j));
+      const __m256i mlo = _mm256_set1_epi8((char)(1 << (2 * j))), mhi = _mm256_set1_epi8((char)(1 << (2 * j + 1)));
+      const __m256i hlo = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hb, mlo), mlo), b16);
+      const __m256i hhi = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hb, mhi), mhi), b16);
+      const __m256i lo = _mm256_or_si256(_mm256_and_si256(q4, m4), hlo);
+      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4, 4), m4), hhi);
+      const __m256i y0 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * j));
+      const __m256i y1 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * j + 32));
+      const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, y0), _mm256_set1_epi16(sc[2 * j]));
+      const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, y1), _mm256_set1_epi16(sc[2 * j + 1]));
+      sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return hsum_ps(acc) - accm;
+}
+
+/* Q6_K · Q8_K: Σ (q-32)·y computed as maddubs(q, y) − maddubs(32, y) (q ≤ 63: ≤ 16002 and
+ * ≤ 8128, difference ≤ 8128 in int16), times the int8 scale of each 16 elements via vpmaddwd. */
+static float dot_q6_K(int n, const void *vw, const void *va) {
+  const sf_block_q6_K *x = vw;
+  const sf_block_q8_K *y = va;
+  __m256 acc = _mm256_setzero_ps();
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m32 = _mm256_set1_epi8(32);
+  const __m256i h03 = _mm256_set1_epi8(0x03), h0c = _mm256_set1_epi8(0x0C), h30 = _mm256_set1_epi8(0x30);
+  const __m256i hc0 = _mm256_set1_epi8((char)0xC0);
+  for (int i = 0; i < n / SF_QK_K; i++) {
+    __m256i sumi = _mm256_setzero_si256();
+    for (int half = 0; half < 2; half++) {
+      const uint8_t *ql = x[i].ql + 64 * half, *qh = x[i].qh + 32 * half;
+      const int8_t *q8 = y[i].qs + 128 * half, *sc = x[i].scales + 8 * half;
+      const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+      const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+      __m256i q[4];
+      q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, h03), 4));
+      q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(h, h0c), 2));
+      q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, h30));
+      q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_srli_epi16(_mm256_and_si256(h, hc0), 2));
+      for (int g = 0; g < 4; g++) {
+        const __m256i yv = _mm256_loadu_si256((const __m256i *)(q8 + 32 * g));
+        const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[g], yv), _mm256_maddubs_epi16(m32, yv));
+        const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g]));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, s));
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return hsum_ps(acc);
+}
+
+int sf_fill_avx2(sf_kernel_table *k) {
+  static const struct { int t; sf_vec_dot_fn f; } list[] = {
+    {SF_F32, dot_f32}, {SF_F16, dot_f16}, {SF_BF16, dot_bf16}, {SF_Q4_0, dot_q4_0}, {SF_Q4_1, dot_q4_1},
+    {SF_Q8_0, dot_q8_0}, {SF_Q4_K, dot_q4_K}, {SF_Q5_K, dot_q5_K}, {SF_Q6_K, dot_q6_K},
+  };
+  for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
+    k->vec_dot[list[i].t] = list[i].f;
+    k->impl[list[i].t] = "avx2";
+  }
+  return 1;
+}
+
+#else
+int sf_fill_avx2(sf_kernel_table *k) {
+  (void)k;
+  return 0;
+}
+#endif
