@@ -4,6 +4,16 @@
  * (src/llama-sampler.cpp). All buffers are sized nVocab once; nothing is allocated per token.
  */
 
+/** Above this k, selection radix-sorts the whole set instead of using a heap. */
+const HEAP_LIMIT = 1024;
+/** Radix sort digit: 11 bits, 3 passes cover 32-bit keys. */
+const RADIX_BITS = 11;
+const RADIX = 1 << RADIX_BITS;
+const RADIX_MASK = RADIX - 1;
+// One float32 / uint32 view of the same 4 bytes, for bit casts.
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
 /**
  * Candidate tokens of one sampling step. `ids[0..size)` and `logits[0..size)` are the live
  * entries; when `sorted` they are in descending logit order (ties: ascending id).
@@ -15,6 +25,8 @@ export class Candidates {
   ids: Int32Array;
   /** Logits, float32 [nVocab]; entries [0, size) are live. */
   logits: Float32Array;
+  /** Scratch float32 [nVocab] for per-candidate values (e.g. exp(logit − max) in sampling). */
+  readonly scratch: Float32Array;
   /** Number of live candidates. */
   size = 0;
   /** Whether the live entries are in descending logit order. */
@@ -24,6 +36,8 @@ export class Candidates {
   private sLogits: Float32Array;
   // Binary-heap scratch (positions into ids/logits).
   private readonly heap: Int32Array;
+  // Radix-sort scratch for large selections (see sortByKeys); allocated on first use.
+  private radix?: { keyA: Uint32Array; keyB: Uint32Array; posA: Int32Array; posB: Int32Array; count: Uint32Array };
 
   /** @param nVocab vocabulary size (> 0). @throws RangeError when nVocab is not a positive integer. */
   constructor(nVocab: number) {
@@ -34,6 +48,7 @@ export class Candidates {
     this.sIds = new Int32Array(nVocab);
     this.sLogits = new Float32Array(nVocab);
     this.heap = new Int32Array(nVocab);
+    this.scratch = new Float32Array(nVocab);
   }
 
   /**
@@ -158,10 +173,73 @@ export class Candidates {
   }
 
   /**
-   * Selects the k best live entries into the scratch buffers in descending order, then swaps the
-   * scratch buffers in. A min-heap of size k (root = worst kept) scans all live entries.
+   * Selects the k best live entries into the scratch buffers in descending order, then (when
+   * `commit`) swaps the scratch buffers in.
    */
   private selectTop(k: number, commit = true): void {
+    if (k > HEAP_LIMIT) this.sortByKeys(k);
+    else this.heapSelect(k);
+    if (!commit) return;
+    const sIds = this.sIds;
+    const sLogits = this.sLogits;
+    this.sIds = this.ids;
+    this.sLogits = this.logits;
+    this.ids = sIds;
+    this.logits = sLogits;
+    this.size = k;
+  }
+
+  /**
+   * Large selections: LSD radix sort (3 passes of 11 bits) of the order-preserving uint32 image
+   * of each logit, complemented so ascending keys mean descending logits. Radix sort is stable
+   * and an unsorted set is always in ascending id order ({@link load} fills ids in order and
+   * {@link keepAtLeast} compacts in place), so equal logits end up lowest id first.
+   * O(size) with 2048-entry histograms; the scratch arrays are allocated on first use.
+   */
+  private sortByKeys(k: number): void {
+    const n = this.size;
+    const r = (this.radix ??= {
+      keyA: new Uint32Array(this.nVocab), keyB: new Uint32Array(this.nVocab),
+      posA: new Int32Array(this.nVocab), posB: new Int32Array(this.nVocab), count: new Uint32Array(RADIX),
+    });
+    let keys = r.keyA, pos = r.posA, keys2 = r.keyB, pos2 = r.posB;
+    const f = F32;
+    const u = U32;
+    for (let i = 0; i < n; i++) {
+      f[0] = this.logits[i]! + 0; // + 0 folds -0 into +0 so they tie
+      const b = u[0]!;
+      const ordered = b & 0x80000000 ? ~b : b | 0x80000000; // ascending with the float value
+      keys[i] = ~ordered; // descending
+      pos[i] = i;
+    }
+    const count = r.count;
+    for (let shift = 0; shift < 33; shift += RADIX_BITS) {
+      count.fill(0);
+      for (let i = 0; i < n; i++) count[(keys[i]! >>> shift) & RADIX_MASK]!++;
+      let sum = 0;
+      for (let b = 0; b < RADIX; b++) {
+        const c = count[b]!;
+        count[b] = sum;
+        sum += c;
+      }
+      for (let i = 0; i < n; i++) {
+        const key = keys[i]!;
+        const dst = count[(key >>> shift) & RADIX_MASK]!++;
+        keys2[dst] = key;
+        pos2[dst] = pos[i]!;
+      }
+      [keys, keys2] = [keys2, keys];
+      [pos, pos2] = [pos2, pos];
+    }
+    for (let j = 0; j < k; j++) {
+      const p = pos[j]!;
+      this.sIds[j] = this.ids[p]!;
+      this.sLogits[j] = this.logits[p]!;
+    }
+  }
+
+  /** Small selections: a min-heap of size k (root = worst kept) scans all live entries. */
+  private heapSelect(k: number): void {
     const heap = this.heap;
     let hs = 0;
     const siftDown = (i: number): void => {
@@ -206,11 +284,5 @@ export class Candidates {
       heap[0] = heap[--hs]!;
       siftDown(0);
     }
-    if (!commit) return;
-    this.sIds = this.ids;
-    this.sLogits = this.logits;
-    this.ids = sIds;
-    this.logits = sLogits;
-    this.size = k;
   }
 }

@@ -196,6 +196,7 @@ export async function* generate(model: CausalLM, request: GenerateRequest): Asyn
   timings.prefillMs = performance.now() - t;
   timings.prefillTokens = suffix.length;
   for (const id of suffix) cache.tokens.push(id);
+  // Prompt tokens enter the penalty window too, as in llama.cpp's llama-cli and server.
   for (const id of prompt) sampler.accept(id);
 
   const utf8 = new Utf8Stream();

@@ -160,12 +160,17 @@ export function sampleDist(c: Candidates, u: number): number {
   if (c.size === 0) throw new RangeError('no candidates');
   if (c.size === 1) return c.ids[0]!;
   const max = c.maxLogit();
+  const e = c.scratch;
   let sum = 0;
-  for (let i = 0; i < c.size; i++) sum += Math.exp(c.logits[i]! - max);
+  for (let i = 0; i < c.size; i++) {
+    const v = Math.exp(c.logits[i]! - max);
+    e[i] = v;
+    sum += v;
+  }
   const target = sum * u;
   let run = 0;
   for (let i = 0; i < c.size; i++) {
-    run += Math.exp(c.logits[i]! - max);
+    run += e[i]!;
     if (run >= target) return c.ids[i]!;
   }
   return c.ids[c.size - 1]!;

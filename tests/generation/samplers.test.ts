@@ -42,8 +42,13 @@ test('keepTop / sortAll: heap selection equals a full sort (ties by lowest id)',
   const n = 3000;
   const x = randomLogits(n, 1);
   x[10] = x[20] = x[30] = 5; // ties at the top
+  x[40] = x[41] = -Infinity;
+  x[50] = -0;
+  x[51] = 0;
+  x[52] = -1e-30;
+  x[53] = 3.4e38;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => x[b]! - x[a]! || a - b);
-  for (const k of [1, 3, 40, 1000, n]) {
+  for (const k of [1, 3, 40, 1000, 1500, n]) {
     const c = new Candidates(n);
     c.load(x);
     c.keepTop(k);
