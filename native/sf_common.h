@@ -176,7 +176,8 @@ int sf_path_supported(int path);
 int sf_set_path(int path); /* -1 = auto; returns 0 or -1 when unsupported */
 int sf_get_path(void);
 
-/* Persistent thread pool (sf_matmul.c). fn runs on nth threads (ith = 0 is the caller). */
+/* Persistent work-sharing thread pool (sf_matmul.c). fn runs on the caller (ith = 0) and on the
+ * workers that wake in time (any subset of 1..nth threads): it must share work through atomics. */
 typedef void (*sf_task_fn)(void *ctx, int ith, int nth);
 void sf_pool_run(sf_task_fn fn, void *ctx);
 int sf_pool_set_threads(int n);

@@ -79,7 +79,17 @@ int sf_get_path(void) {
 
 const sf_kernel_table *sf_kernels(void) { return &g_tables[sf_get_path()]; }
 
-/* ------------------------------------------------------------------ thread pool */
+/* ------------------------------------------------------------------ thread pool
+ *
+ * Work-sharing pool: a job is posted to all workers, but a worker only *joins* it if it wakes
+ * while the job is still open; the caller works too, and once the job's work is exhausted it
+ * closes the job and waits only for the workers that joined (they are running, so that is short).
+ * A worker that is descheduled (busy machine) therefore never delays a job: the caller simply
+ * does all the work. Jobs must share work through atomic counters, not by thread index.
+ *
+ * g_job packs [gen:31 | open:1 | active:32]; a worker joins with a CAS that requires the job's
+ * generation to match the one it woke for and the open bit to be set.
+ */
 
 typedef struct { int ith; unsigned start_gen; pthread_t tid; } worker_t;
 
@@ -87,13 +97,17 @@ static pthread_mutex_t g_run_mu = PTHREAD_MUTEX_INITIALIZER; /* one job (or resi
 static pthread_mutex_t g_wake_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_wake_cv = PTHREAD_COND_INITIALIZER;
 static _Atomic unsigned g_gen;
-static _Atomic int g_pending;
+static _Atomic uint64_t g_job;
+static _Atomic int g_sleepers;
 static _Atomic int g_stop;
 static sf_task_fn g_fn;
 static void *g_ctx;
 static int g_nth = 0; /* 0: not created yet */
 static worker_t *g_workers;
 
+#define JOB_OPEN ((uint64_t)1 << 32)
+#define JOB_GEN(s) ((unsigned)((s) >> 33))
+#define JOB_ACTIVE(s) ((uint32_t)(s))
 #define SF_SPIN_NS 200000L /* a worker spins this long for the next job before sleeping */
 
 static long now_ns(void) {
@@ -106,41 +120,55 @@ static void *worker_main(void *arg) {
   worker_t *self = arg;
   unsigned seen = self->start_gen;
   for (;;) {
-    unsigned g = atomic_load_explicit(&g_gen, memory_order_acquire);
+    unsigned g = atomic_load(&g_gen);
     if (g == seen) {
       const long t0 = now_ns();
-      for (int i = 1; (g = atomic_load_explicit(&g_gen, memory_order_acquire)) == seen; i++) {
+      for (int i = 1; (g = atomic_load(&g_gen)) == seen; i++) {
         cpu_relax();
         if ((i & 63) == 0 && now_ns() - t0 > SF_SPIN_NS) break;
       }
     }
     if (g == seen) {
       pthread_mutex_lock(&g_wake_mu);
-      while ((g = atomic_load_explicit(&g_gen, memory_order_acquire)) == seen) pthread_cond_wait(&g_wake_cv, &g_wake_mu);
+      atomic_fetch_add(&g_sleepers, 1);
+      while ((g = atomic_load(&g_gen)) == seen) pthread_cond_wait(&g_wake_cv, &g_wake_mu);
+      atomic_fetch_sub(&g_sleepers, 1);
       pthread_mutex_unlock(&g_wake_mu);
     }
     seen = g;
-    if (atomic_load(&g_stop)) {
-      atomic_fetch_sub_explicit(&g_pending, 1, memory_order_acq_rel);
-      break;
+    if (atomic_load(&g_stop)) break;
+    uint64_t s = atomic_load(&g_job);
+    int joined = 0;
+    while (JOB_GEN(s) == (g & 0x7fffffffu) && (s & JOB_OPEN)) {
+      if (atomic_compare_exchange_weak(&g_job, &s, s + 1)) { joined = 1; break; }
     }
+    if (!joined) continue; /* woke too late: the caller already finished this job */
     g_fn(g_ctx, self->ith, g_nth);
-    atomic_fetch_sub_explicit(&g_pending, 1, memory_order_acq_rel);
+    atomic_fetch_sub(&g_job, 1);
   }
   return NULL;
 }
 
+/* Wake every worker for a new generation (job or stop). */
+static unsigned bump_generation(void) {
+  const unsigned g = atomic_fetch_add(&g_gen, 1) + 1;
+  if (atomic_load(&g_sleepers) > 0) {
+    pthread_mutex_lock(&g_wake_mu);
+    pthread_cond_broadcast(&g_wake_cv);
+    pthread_mutex_unlock(&g_wake_mu);
+  }
+  return g;
+}
+
 static void post_and_wait(sf_task_fn fn, void *ctx) {
-  const int nw = g_nth - 1;
   g_fn = fn;
   g_ctx = ctx;
-  atomic_store(&g_pending, nw);
-  pthread_mutex_lock(&g_wake_mu);
-  atomic_fetch_add_explicit(&g_gen, 1, memory_order_acq_rel);
-  pthread_cond_broadcast(&g_wake_cv);
-  pthread_mutex_unlock(&g_wake_mu);
-  if (fn) fn(ctx, 0, g_nth);
-  for (int i = 1; atomic_load_explicit(&g_pending, memory_order_acquire) != 0; i++) {
+  const unsigned next = atomic_load(&g_gen) + 1;
+  atomic_store(&g_job, ((uint64_t)(next & 0x7fffffffu) << 33) | JOB_OPEN);
+  bump_generation();
+  fn(ctx, 0, g_nth);
+  atomic_fetch_and(&g_job, ~JOB_OPEN); /* no late joiners */
+  for (int i = 1; JOB_ACTIVE(atomic_load(&g_job)) != 0; i++) {
     cpu_relax();
     if ((i & 1023) == 0) sched_yield();
   }
@@ -150,7 +178,7 @@ static void post_and_wait(sf_task_fn fn, void *ctx) {
 static void pool_destroy_locked(void) {
   if (g_nth > 1) {
     atomic_store(&g_stop, 1);
-    post_and_wait(NULL, NULL); /* workers see g_stop, acknowledge through g_pending and exit */
+    bump_generation();
     for (int i = 0; i < g_nth - 1; i++) pthread_join(g_workers[i].tid, NULL);
     atomic_store(&g_stop, 0);
   }
@@ -201,7 +229,7 @@ int sf_pool_get_threads(void) {
   return n;
 }
 
-/* Run fn(ctx, ith, nth) on every pool thread; the caller is thread 0. Caller holds g_run_mu. */
+/* Run fn on the caller and on every worker that wakes in time. Caller holds g_run_mu. */
 static void pool_run_locked(sf_task_fn fn, void *ctx) {
   if (g_nth == 0) pool_create_locked(default_threads());
   if (g_nth == 1) {
@@ -229,17 +257,23 @@ typedef struct {
   const uint8_t *act;
   float *y;
   int64_t rb, tb, n_rb, n_tb;
-  _Atomic int64_t next;
+  _Atomic int64_t next;   /* next dot chunk */
+  _Atomic int64_t next_q; /* next activation row to convert */
 } mm_ctx;
 
 static uint8_t *g_scratch;
 static size_t g_scratch_size;
 
-/* Phase 1: convert activation rows [ith*n/nth, (ith+1)*n/nth). */
+/* Phase 1: convert activation rows, 4 at a time from the shared counter. */
 static void mm_quantize_task(void *vctx, int ith, int nth) {
   mm_ctx *c = vctx;
-  const int64_t t0 = c->n_tok * ith / nth, t1 = c->n_tok * (ith + 1) / nth;
-  for (int64_t t = t0; t < t1; t++) c->qact(c->x + t * c->n_in, (uint8_t *)c->act + t * c->a_row, c->n_in);
+  (void)ith; (void)nth;
+  for (;;) {
+    const int64_t t0 = atomic_fetch_add_explicit(&c->next_q, 4, memory_order_relaxed);
+    if (t0 >= c->n_tok) break;
+    const int64_t t1 = t0 + 4 < c->n_tok ? t0 + 4 : c->n_tok;
+    for (int64_t t = t0; t < t1; t++) c->qact(c->x + t * c->n_in, (uint8_t *)c->act + t * c->a_row, c->n_in);
+  }
 }
 
 /* Phase 2: dot chunks of (rb weight rows × tb tokens) until none are left. */
@@ -287,6 +321,7 @@ int sf_matmul(int type, const void *w, int64_t n_out, int64_t n_in, const float 
       g_scratch_size = need;
     }
     c.act = g_scratch;
+    atomic_store(&c.next_q, 0);
     if (nth == 1 || n_tok * n_in < 32768) mm_quantize_task(&c, 0, 1);
     else pool_run_locked(mm_quantize_task, &c);
   }

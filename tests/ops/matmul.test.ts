@@ -144,6 +144,19 @@ test('multithreaded matmul equals single-threaded bit for bit', () => {
       assert.deepEqual(results[2], results[0], `${typeName(type)} nTok=${nTok}: 3 threads differ`);
     }
   }
+  // stress the pool's job hand-off: many tiny jobs back to back must all match
+  const c = makeCase(GGMLType.Q4_0, 64, 256, 9);
+  const x = gaussian(2 * 256, 3);
+  k.setThreads(1);
+  const want = new Float32Array(2 * 64);
+  k.matmul(GGMLType.Q4_0, c.w, 64, 256, x, 2, want);
+  k.setThreads(2);
+  const got = new Float32Array(2 * 64);
+  for (let i = 0; i < 3000; i++) {
+    got.fill(NaN);
+    k.matmul(GGMLType.Q4_0, c.w, 64, 256, x, 2, got);
+    if (got.some((v, j) => v !== want[j])) assert.fail(`iteration ${i}: 2-thread result differs`);
+  }
   k.setThreads(before);
 });
 
