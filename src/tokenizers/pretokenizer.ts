@@ -231,15 +231,30 @@ export function compilePattern(pattern: string): RegExp {
   }
 }
 
+/** Non-ASCII `White_Space` characters (all in the BMP, so replacing them keeps UTF-16 offsets). */
+const NON_ASCII_WS = /[\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/g;
+
 /**
  * Split text by a compiled regex sequence (llama.cpp `unicode_regex_split` without the byte
  * encoding step). Returns the pieces in order; their concatenation is `text`.
+ *
+ * As in llama.cpp, matching runs on a copy where every non-ASCII whitespace character is replaced
+ * by U+000B, so such characters match `\s` but never a literal character class (e.g. U+3000 is
+ * not matched by DeepSeek's `[　-。]`).
  */
 export function splitByRegexes(text: string, regexes: readonly RegExp[]): string[] {
-  let pieces: string[] = text.length > 0 ? [text] : [];
+  if (text.length === 0) return [];
+  NON_ASCII_WS.lastIndex = 0;
+  const subject = NON_ASCII_WS.test(text) ? text.replace(NON_ASCII_WS, '\v') : text;
+  // Piece boundaries as [start, end) UTF-16 offsets.
+  let starts: number[] = [0];
+  let ends: number[] = [text.length];
   for (const re of regexes) {
-    const next: string[] = [];
-    for (const piece of pieces) {
+    const ns: number[] = [];
+    const ne: number[] = [];
+    for (let k = 0; k < starts.length; k++) {
+      const off = starts[k]!;
+      const piece = subject.slice(off, ends[k]!);
       re.lastIndex = 0;
       let last = 0;
       for (;;) {
@@ -253,13 +268,23 @@ export function splitByRegexes(text: string, regexes: readonly RegExp[]): string
           if (re.lastIndex > piece.length) break;
           continue;
         }
-        if (m.index > last) next.push(piece.slice(last, m.index));
-        next.push(m[0]);
+        if (m.index > last) {
+          ns.push(off + last);
+          ne.push(off + m.index);
+        }
+        ns.push(off + m.index);
+        ne.push(off + m.index + len);
         last = m.index + len;
       }
-      if (last < piece.length) next.push(piece.slice(last));
+      if (last < piece.length) {
+        ns.push(off + last);
+        ne.push(off + piece.length);
+      }
     }
-    pieces = next;
+    starts = ns;
+    ends = ne;
   }
-  return pieces;
+  const out: string[] = new Array<string>(starts.length);
+  for (let k = 0; k < starts.length; k++) out[k] = text.slice(starts[k]!, ends[k]!);
+  return out;
 }

@@ -62,18 +62,19 @@ export interface VocabSpec {
   pre?: string;
 }
 
-const EOT_TEXTS = new Set([
-  '<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|end_of_text|>', '<EOT>', '_<EOT>', '[EOT]',
-  '<｜end▁of▁sentence｜>', '<end_of_utterance>',
-]);
-const EOM_TEXTS = new Set(['<|eom_id|>']);
-const FIM_TEXTS: Record<'fimPre' | 'fimSuf' | 'fimMid' | 'fimPad' | 'fimRep' | 'fimSep', Set<string>> = {
-  fimPre: new Set(['<|fim_prefix|>', '<fim-prefix>', '<fim_prefix>', '<｜fim▁begin｜>', '<PRE>', '▁<PRE>', '<|code_prefix|>', '<|prefix|>']),
-  fimSuf: new Set(['<|fim_suffix|>', '<fim-suffix>', '<fim_suffix>', '<｜fim▁hole｜>', '<SUF>', '▁<SUF>', '<|code_suffix|>', '<|suffix|>']),
-  fimMid: new Set(['<|fim_middle|>', '<fim-middle>', '<fim_middle>', '<｜fim▁end｜>', '<MID>', '▁<MID>', '<|code_middle|>', '<|middle|>']),
-  fimPad: new Set(['<|fim_pad|>', '<fim-pad>', '<fim_pad>', '<PAD>', '[PAD]']),
-  fimRep: new Set(['<|fim_repo|>', '<|repo_name|>', '<fim-repo>', '<REPO>', '<reponame>']),
-  fimSep: new Set(['<|file_sep|>']),
+// Candidate texts, in order of preference (first present wins; see the constructor).
+const EOT_TEXTS = [
+  '<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<end_of_utterance>', '<EOT>', '_<EOT>', '[EOT]', '<|endoftext|>',
+  '<|end_of_text|>', '<｜end▁of▁sentence｜>',
+];
+const EOM_TEXTS = ['<|eom_id|>'];
+const FIM_TEXTS: Record<'fimPre' | 'fimSuf' | 'fimMid' | 'fimPad' | 'fimRep' | 'fimSep', string[]> = {
+  fimPre: ['<|fim_prefix|>', '<fim-prefix>', '<fim_prefix>', '<｜fim▁begin｜>', '<PRE>', '▁<PRE>', '<|code_prefix|>', '<|prefix|>'],
+  fimSuf: ['<|fim_suffix|>', '<fim-suffix>', '<fim_suffix>', '<｜fim▁hole｜>', '<SUF>', '▁<SUF>', '<|code_suffix|>', '<|suffix|>'],
+  fimMid: ['<|fim_middle|>', '<fim-middle>', '<fim_middle>', '<｜fim▁end｜>', '<MID>', '▁<MID>', '<|code_middle|>', '<|middle|>'],
+  fimPad: ['<|fim_pad|>', '<fim-pad>', '<fim_pad>', '<PAD>', '[PAD]'],
+  fimRep: ['<|fim_repo|>', '<|repo_name|>', '<fim-repo>', '<REPO>', '<reponame>'],
+  fimSep: ['<|file_sep|>'],
 };
 const EOG_TEXTS = new Set([
   '<|eot_id|>', '<|im_end|>', '<|end|>', '<|return|>', '<|call|>', '<|flush|>', '<|calls|>', '<end_of_turn>', '<|endoftext|>',
@@ -170,25 +171,25 @@ export class Vocab {
     const markControl = (id: number) => {
       attrs[id] = attrs[id]! | Attr.CONTROL;
     };
-    // Auto-detect EOT/EOM/FIM by text when the source did not name them. llama.cpp walks a hash
-    // map (unspecified order); we take the lowest matching id, which agrees on the models we test.
-    for (let id = 0; id < n; id++) {
-      const t = this.texts[id]!;
-      if (special.eot === NONE && EOT_TEXTS.has(t)) {
-        special.eot = id;
-        markControl(id);
-      }
-      if (special.eom === NONE && EOM_TEXTS.has(t)) {
-        special.eom = id;
-        markControl(id);
-      }
-      for (const k of Object.keys(FIM_TEXTS) as (keyof typeof FIM_TEXTS)[]) {
-        if (special[k] === NONE && FIM_TEXTS[k].has(t)) {
+    // Auto-detect EOT/EOM/FIM by text when the source did not name them. llama.cpp takes the first
+    // candidate met while walking an unordered hash map, so its pick among several candidates
+    // depends on the C++ standard library (e.g. Llama 3 → <|eot_id|>, SmolLM2 → <|endoftext|> with
+    // libstdc++). We take candidates in a fixed preference order, end-of-turn texts before
+    // end-of-text ones. The EOG set below, which is what stops generation, does not depend on it.
+    const detect = (k: SpecialName, candidates: readonly string[]) => {
+      if (special[k] !== NONE) return;
+      for (const t of candidates) {
+        const id = this.textToId.get(t);
+        if (id !== undefined) {
           special[k] = id;
           markControl(id);
+          return;
         }
       }
-    }
+    };
+    detect('eot', EOT_TEXTS);
+    detect('eom', EOM_TEXTS);
+    for (const k of Object.keys(FIM_TEXTS) as (keyof typeof FIM_TEXTS)[]) detect(k, FIM_TEXTS[k]);
     // Control tokens whose text says "unused" are unused.
     for (let id = 0; id < n; id++) {
       if (attrs[id]! & Attr.CONTROL && this.texts[id]!.includes('unused')) attrs[id] = attrs[id]! | Attr.UNUSED;
