@@ -139,6 +139,9 @@ typedef void (*sf_from_float_fn)(const float *src, void *dst, int64_t n);
 /* Dot product of one weight row (n elements, weight type) with one activation row already in the
  * weight type's activation type (see sf_type_traits.act_type). */
 typedef float (*sf_vec_dot_fn)(int n, const void *w, const void *a);
+/* One weight row against nr (1..4) activation rows `a_stride` bytes apart; out[r] must equal
+ * vec_dot(n, w, a + r*a_stride) bit for bit (results never depend on the batch). */
+typedef void (*sf_vec_dot_n_fn)(int n, const void *w, const void *a, size_t a_stride, int nr, float *out);
 
 typedef struct {
   const char *name;
@@ -161,6 +164,7 @@ enum { SF_PATH_SCALAR = 0, SF_PATH_AVX2 = 1, SF_PATH_AVX512 = 2, SF_PATH_COUNT =
 
 typedef struct {
   sf_vec_dot_fn vec_dot[SF_TYPE_COUNT];   /* by weight type */
+  sf_vec_dot_n_fn vec_dot_n[SF_TYPE_COUNT]; /* optional multi-row variant (NULL: loop vec_dot) */
   const char *impl[SF_TYPE_COUNT];        /* which path implements vec_dot[type] */
 } sf_kernel_table;
 

@@ -88,69 +88,62 @@ static float dot_bf16(int n, const void *vw, const void *va) {
   return s;
 }
 
+/* The quantized kernels below come as `*_rows(..., nr, ...)`: one weight row against nr ≤ 4
+ * activation rows (a_stride bytes apart), unpacking each weight block once. The 1-row dot is the
+ * same function with nr = 1, so a token's result does not depend on how many tokens are batched. */
+#define NR_MAX 4
+#define ROWS_INLINE static inline __attribute__((always_inline))
+#define ACT(T, r, ib) ((const T *)(a + (size_t)(r) * as) + (ib))
+
 /* Q4_0 · Q8_0: (q-8) in [-8,7]; |q-8|·|y| pair sums ≤ 2·8·127, no saturation. */
-static float dot_q4_0(int n, const void *vw, const void *va) {
-  const sf_block_q4_0 *x = vw;
-  const sf_block_q8_0 *y = va;
-  const int nb = n / SF_QK;
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-  int ib = 0;
-  for (; ib + 1 < nb; ib += 2) {
-    const __m256i q0 = _mm256_sub_epi8(nibbles32(x[ib].qs), _mm256_set1_epi8(8));
-    const __m256i q1 = _mm256_sub_epi8(nibbles32(x[ib + 1].qs), _mm256_set1_epi8(8));
-    const __m256i p0 = dot_s8s8(q0, _mm256_loadu_si256((const __m256i *)y[ib].qs));
-    const __m256i p1 = dot_s8s8(q1, _mm256_loadu_si256((const __m256i *)y[ib + 1].qs));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib + 1].d) * h2f(y[ib + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
+ROWS_INLINE void q4_0_rows(int n, const sf_block_q4_0 *x, const uint8_t *a, size_t as, const int nr, float *out) {
+  __m256 acc[NR_MAX];
+  for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const __m256i qx = _mm256_sub_epi8(nibbles32(x[ib].qs), _mm256_set1_epi8(8));
+    const float dx = h2f(x[ib].d);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_0 *y = ACT(sf_block_q8_0, r, ib);
+      const __m256i p = dot_s8s8(qx, _mm256_loadu_si256((const __m256i *)y->qs));
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
+    }
   }
-  for (; ib < nb; ib++) {
-    const __m256i q0 = _mm256_sub_epi8(nibbles32(x[ib].qs), _mm256_set1_epi8(8));
-    const __m256i p0 = dot_s8s8(q0, _mm256_loadu_si256((const __m256i *)y[ib].qs));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-  }
-  return hsum_ps(_mm256_add_ps(acc0, acc1));
+  for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]);
 }
 
 /* Q4_1 · Q8_1: d_w·d_a·Σ q·y + m_w·s_a; q in [0,15], pair sums ≤ 2·15·128. */
-static float dot_q4_1(int n, const void *vw, const void *va) {
-  const sf_block_q4_1 *x = vw;
-  const sf_block_q8_1 *y = va;
-  const int nb = n / SF_QK;
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-  float summs = 0;
-  int ib = 0;
-  for (; ib + 1 < nb; ib += 2) {
-    const __m256i p0 = dot_u8s8(nibbles32(x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
-    const __m256i p1 = dot_u8s8(nibbles32(x[ib + 1].qs), _mm256_loadu_si256((const __m256i *)y[ib + 1].qs));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib + 1].d) * h2f(y[ib + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
-    summs += h2f(x[ib].m) * h2f(y[ib].s) + h2f(x[ib + 1].m) * h2f(y[ib + 1].s);
+ROWS_INLINE void q4_1_rows(int n, const sf_block_q4_1 *x, const uint8_t *a, size_t as, const int nr, float *out) {
+  __m256 acc[NR_MAX];
+  float summs[NR_MAX];
+  for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); summs[r] = 0; }
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const __m256i qx = nibbles32(x[ib].qs);
+    const float dx = h2f(x[ib].d), mx = h2f(x[ib].m);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_1 *y = ACT(sf_block_q8_1, r, ib);
+      const __m256i p = dot_u8s8(qx, _mm256_loadu_si256((const __m256i *)y->qs));
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
+      summs[r] += mx * h2f(y->s);
+    }
   }
-  for (; ib < nb; ib++) {
-    const __m256i p0 = dot_u8s8(nibbles32(x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-    summs += h2f(x[ib].m) * h2f(y[ib].s);
-  }
-  return hsum_ps(_mm256_add_ps(acc0, acc1)) + summs;
+  for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]) + summs[r];
 }
 
 /* Q8_0 · Q8_0: |x| ≤ 128, |y| ≤ 127 -> pair sums ≤ 32512, no saturation. */
-static float dot_q8_0(int n, const void *vw, const void *va) {
-  const sf_block_q8_0 *x = vw, *y = va;
-  const int nb = n / SF_QK;
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-  int ib = 0;
-  for (; ib + 1 < nb; ib += 2) {
-    const __m256i p0 = dot_s8s8(_mm256_loadu_si256((const __m256i *)x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
-    const __m256i p1 = dot_s8s8(_mm256_loadu_si256((const __m256i *)x[ib + 1].qs), _mm256_loadu_si256((const __m256i *)y[ib + 1].qs));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib + 1].d) * h2f(y[ib + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
+ROWS_INLINE void q8_0_rows(int n, const sf_block_q8_0 *x, const uint8_t *a, size_t as, const int nr, float *out) {
+  __m256 acc[NR_MAX];
+  for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const __m256i qx = _mm256_loadu_si256((const __m256i *)x[ib].qs);
+    const __m256i ax = _mm256_sign_epi8(qx, qx);
+    const float dx = h2f(x[ib].d);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_0 *y = ACT(sf_block_q8_0, r, ib);
+      const __m256i p = dot_u8s8(ax, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), qx));
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
+    }
   }
-  for (; ib < nb; ib++) {
-    const __m256i p0 = dot_s8s8(_mm256_loadu_si256((const __m256i *)x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-  }
-  return hsum_ps(_mm256_add_ps(acc0, acc1));
+  for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]);
 }
 
 /* Σ_j bsums[j] · mins[j/2] of a Q8_K block (integer, exact). */
@@ -162,29 +155,35 @@ static inline int k_min_sum(const int16_t *bsums, const uint8_t *mins) {
 
 /* Q4_K · Q8_K: per 32-element sub-block Σ q·y (q ≤ 15: pair sums ≤ 3840) times its 6-bit scale
  * via vpmaddwd (≤ 2·3840·63 per lane), minus dmin·Σ bsums·mins. */
-static float dot_q4_K(int n, const void *vw, const void *va) {
-  const sf_block_q4_K *x = vw;
-  const sf_block_q8_K *y = va;
-  __m256 acc = _mm256_setzero_ps();
-  float accm = 0;
+ROWS_INLINE void q4_K_rows(int n, const sf_block_q4_K *x, const uint8_t *a, size_t as, const int nr, float *out) {
+  __m256 acc[NR_MAX];
+  float accm[NR_MAX];
+  for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); accm[r] = 0; }
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   for (int i = 0; i < n / SF_QK_K; i++) {
     uint8_t sc[8], mn[8];
     for (int j = 0; j < 8; j++) sf_get_scale_min_k4(j, x[i].scales, &sc[j], &mn[j]);
-    accm += h2f(x[i].dmin) * y[i].d * (float)k_min_sum(y[i].bsums, mn);
-    __m256i sumi = _mm256_setzero_si256();
+    const float dx = h2f(x[i].d), mx = h2f(x[i].dmin);
+    __m256i sumi[NR_MAX];
+    for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
     for (int j = 0; j < 4; j++) {
       const __m256i q4 = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * j));
       const __m256i lo = _mm256_and_si256(q4, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
-      const __m256i y0 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * j));
-      const __m256i y1 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * j + 32));
-      const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, y0), _mm256_set1_epi16(sc[2 * j]));
-      const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, y1), _mm256_set1_epi16(sc[2 * j + 1]));
-      sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+      const __m256i s0 = _mm256_set1_epi16(sc[2 * j]), s1 = _mm256_set1_epi16(sc[2 * j + 1]);
+      for (int r = 0; r < nr; r++) {
+        const int8_t *q8 = ACT(sf_block_q8_K, r, i)->qs + 64 * j;
+        const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8)), s0);
+        const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32))), s1);
+        sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(p0, p1));
+      }
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sumi), acc);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_K *y = ACT(sf_block_q8_K, r, i);
+      accm[r] += mx * y->d * (float)k_min_sum(y->bsums, mn);
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * y->d), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+    }
   }
-  return hsum_ps(acc) - accm;
+  for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]) - accm[r];
 }
 
 /* Q5_K · Q8_K: as Q4_K with the fifth bit from qh (q ≤ 31: pair sums ≤ 7936). */
@@ -220,18 +219,18 @@ static float dot_q5_K(int n, const void *vw, const void *va) {
 
 /* Q6_K · Q8_K: Σ (q-32)·y computed as maddubs(q, y) − maddubs(32, y) (q ≤ 63: ≤ 16002 and
  * ≤ 8128, difference ≤ 8128 in int16), times the int8 scale of each 16 elements via vpmaddwd. */
-static float dot_q6_K(int n, const void *vw, const void *va) {
-  const sf_block_q6_K *x = vw;
-  const sf_block_q8_K *y = va;
-  __m256 acc = _mm256_setzero_ps();
+ROWS_INLINE void q6_K_rows(int n, const sf_block_q6_K *x, const uint8_t *a, size_t as, const int nr, float *out) {
+  __m256 acc[NR_MAX];
+  for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0F), m32 = _mm256_set1_epi8(32);
   const __m256i h03 = _mm256_set1_epi8(0x03), h0c = _mm256_set1_epi8(0x0C), h30 = _mm256_set1_epi8(0x30);
   const __m256i hc0 = _mm256_set1_epi8((char)0xC0);
   for (int i = 0; i < n / SF_QK_K; i++) {
-    __m256i sumi = _mm256_setzero_si256();
+    __m256i sumi[NR_MAX];
+    for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
     for (int half = 0; half < 2; half++) {
       const uint8_t *ql = x[i].ql + 64 * half, *qh = x[i].qh + 32 * half;
-      const int8_t *q8 = y[i].qs + 128 * half, *sc = x[i].scales + 8 * half;
+      const int8_t *sc = x[i].scales + 8 * half;
       const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
       const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
       __m256i q[4];
@@ -240,16 +239,37 @@ static float dot_q6_K(int n, const void *vw, const void *va) {
       q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, h30));
       q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_srli_epi16(_mm256_and_si256(h, hc0), 2));
       for (int g = 0; g < 4; g++) {
-        const __m256i yv = _mm256_loadu_si256((const __m256i *)(q8 + 32 * g));
-        const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[g], yv), _mm256_maddubs_epi16(m32, yv));
         const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g]));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, s));
+        for (int r = 0; r < nr; r++) {
+          const __m256i yv = _mm256_loadu_si256((const __m256i *)(ACT(sf_block_q8_K, r, i)->qs + 128 * half + 32 * g));
+          const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[g], yv), _mm256_maddubs_epi16(m32, yv));
+          sumi[r] = _mm256_add_epi32(sumi[r], _mm256_madd_epi16(p, s));
+        }
       }
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sumi), acc);
+    const float dx = h2f(x[i].d);
+    for (int r = 0; r < nr; r++)
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * ACT(sf_block_q8_K, r, i)->d), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
   }
-  return hsum_ps(acc);
+  for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]);
 }
+
+/* 1-row and n-row entry points of each *_rows kernel. */
+#define ROWS_ENTRIES(name, T)                                                                       \
+  static float dot_##name(int n, const void *w, const void *a) {                                    \
+    float o;                                                                                        \
+    name##_rows(n, (const T *)w, (const uint8_t *)a, 0, 1, &o);                                     \
+    return o;                                                                                       \
+  }                                                                                                 \
+  static void dotn_##name(int n, const void *w, const void *a, size_t as, int nr, float *out) {     \
+    if (nr == 4) name##_rows(n, (const T *)w, (const uint8_t *)a, as, 4, out);                      \
+    else for (int r = 0; r < nr; r++) name##_rows(n, (const T *)w, (const uint8_t *)a + r * as, 0, 1, out + r); \
+  }
+ROWS_ENTRIES(q4_0, sf_block_q4_0)
+ROWS_ENTRIES(q4_1, sf_block_q4_1)
+ROWS_ENTRIES(q8_0, sf_block_q8_0)
+ROWS_ENTRIES(q4_K, sf_block_q4_K)
+ROWS_ENTRIES(q6_K, sf_block_q6_K)
 
 int sf_fill_avx2(sf_kernel_table *k) {
   static const struct { int t; sf_vec_dot_fn f; } list[] = {
@@ -258,8 +278,14 @@ int sf_fill_avx2(sf_kernel_table *k) {
   };
   for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
     k->vec_dot[list[i].t] = list[i].f;
+    k->vec_dot_n[list[i].t] = NULL;
     k->impl[list[i].t] = "avx2";
   }
+  k->vec_dot_n[SF_Q4_0] = dotn_q4_0;
+  k->vec_dot_n[SF_Q4_1] = dotn_q4_1;
+  k->vec_dot_n[SF_Q8_0] = dotn_q8_0;
+  k->vec_dot_n[SF_Q4_K] = dotn_q4_K;
+  k->vec_dot_n[SF_Q6_K] = dotn_q6_K;
   return 1;
 }
 

@@ -79,75 +79,80 @@ static float dot_bf16(int n, const void *vw, const void *va) {
   return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
+/* The quantized kernels come as `*_rows(..., nr, ...)`: one weight row against nr ≤ 4 activation
+ * rows, unpacking each weight block once; the 1-row dot is the same code with nr = 1, so results
+ * do not depend on the batch (see sf_vec_dot_n_fn). */
+#define NR_MAX 4
+#define ROWS_INLINE static inline __attribute__((always_inline))
+#define ACT(T, r, ib) ((const T *)(a + (size_t)(r) * as) + (ib))
+
 /* Q4_0 · Q8_0: Σ (q-8)·y = Σ q·y − 8·Σ y, both by vpdpbusd. */
-static float dot_q4_0(int n, const void *vw, const void *va) {
-  const sf_block_q4_0 *x = vw;
-  const sf_block_q8_0 *y = va;
+ROWS_INLINE void q4_0_rows(int n, const sf_block_q4_0 *x, const uint8_t *a, size_t as, const int nr, float *out) {
   const __m256i eight = _mm256_set1_epi8(8), z = _mm256_setzero_si256();
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-  const int nb = n / SF_QK;
-  int ib = 0;
-  for (; ib + 1 < nb; ib += 2) {
-    const __m256i y0 = _mm256_loadu_si256((const __m256i *)y[ib].qs), y1 = _mm256_loadu_si256((const __m256i *)y[ib + 1].qs);
-    const __m256i p0 = _mm256_sub_epi32(_mm256_dpbusd_epi32(z, nibbles32(x[ib].qs), y0), _mm256_dpbusd_epi32(z, eight, y0));
-    const __m256i p1 = _mm256_sub_epi32(_mm256_dpbusd_epi32(z, nibbles32(x[ib + 1].qs), y1), _mm256_dpbusd_epi32(z, eight, y1));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib + 1].d) * h2f(y[ib + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
+  __m256 acc[NR_MAX];
+  for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const __m256i qx = nibbles32(x[ib].qs);
+    const float dx = h2f(x[ib].d);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_0 *y = ACT(sf_block_q8_0, r, ib);
+      const __m256i yv = _mm256_loadu_si256((const __m256i *)y->qs);
+      const __m256i p = _mm256_sub_epi32(_mm256_dpbusd_epi32(z, qx, yv), _mm256_dpbusd_epi32(z, eight, yv));
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
+    }
   }
-  for (; ib < nb; ib++) {
-    const __m256i y0 = _mm256_loadu_si256((const __m256i *)y[ib].qs);
-    const __m256i p0 = _mm256_sub_epi32(_mm256_dpbusd_epi32(z, nibbles32(x[ib].qs), y0), _mm256_dpbusd_epi32(z, eight, y0));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-  }
-  return hsum256(_mm256_add_ps(acc0, acc1));
+  for (int r = 0; r < nr; r++) out[r] = hsum256(acc[r]);
 }
 
 /* Q4_1 · Q8_1: Σ q·y by vpdpbusd, plus m·s per block. */
-static float dot_q4_1(int n, const void *vw, const void *va) {
-  const sf_block_q4_1 *x = vw;
-  const sf_block_q8_1 *y = va;
+ROWS_INLINE void q4_1_rows(int n, const sf_block_q4_1 *x, const uint8_t *a, size_t as, const int nr, float *out) {
   const __m256i z = _mm256_setzero_si256();
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-  float summs = 0;
-  const int nb = n / SF_QK;
-  int ib = 0;
-  for (; ib + 1 < nb; ib += 2) {
-    const __m256i p0 = _mm256_dpbusd_epi32(z, nibbles32(x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
-    const __m256i p1 = _mm256_dpbusd_epi32(z, nibbles32(x[ib + 1].qs), _mm256_loadu_si256((const __m256i *)y[ib + 1].qs));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib + 1].d) * h2f(y[ib + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
-    summs += h2f(x[ib].m) * h2f(y[ib].s) + h2f(x[ib + 1].m) * h2f(y[ib + 1].s);
+  __m256 acc[NR_MAX];
+  float summs[NR_MAX];
+  for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); summs[r] = 0; }
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const __m256i qx = nibbles32(x[ib].qs);
+    const float dx = h2f(x[ib].d), mx = h2f(x[ib].m);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_1 *y = ACT(sf_block_q8_1, r, ib);
+      const __m256i p = _mm256_dpbusd_epi32(z, qx, _mm256_loadu_si256((const __m256i *)y->qs));
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
+      summs[r] += mx * h2f(y->s);
+    }
   }
-  for (; ib < nb; ib++) {
-    const __m256i p0 = _mm256_dpbusd_epi32(z, nibbles32(x[ib].qs), _mm256_loadu_si256((const __m256i *)y[ib].qs));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-    summs += h2f(x[ib].m) * h2f(y[ib].s);
-  }
-  return hsum256(_mm256_add_ps(acc0, acc1)) + summs;
+  for (int r = 0; r < nr; r++) out[r] = hsum256(acc[r]) + summs[r];
 }
 
 /* Q8_0 · Q8_0: |x| (as u8, ≤ 128) · sign(y, x) by vpdpbusd. */
-static float dot_q8_0(int n, const void *vw, const void *va) {
-  const sf_block_q8_0 *x = vw, *y = va;
+ROWS_INLINE void q8_0_rows(int n, const sf_block_q8_0 *x, const uint8_t *a, size_t as, const int nr, float *out) {
   const __m256i z = _mm256_setzero_si256();
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-  const int nb = n / SF_QK;
-  int ib = 0;
-#define Q8DOT(b) \
-  _mm256_dpbusd_epi32(z, _mm256_abs_epi8(_mm256_loadu_si256((const __m256i *)x[b].qs)), \
-                      _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y[b].qs), _mm256_loadu_si256((const __m256i *)x[b].qs)))
-  for (; ib + 1 < nb; ib += 2) {
-    const __m256i p0 = Q8DOT(ib), p1 = Q8DOT(ib + 1);
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib + 1].d) * h2f(y[ib + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
+  __m256 acc[NR_MAX];
+  for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const __m256i qx = _mm256_loadu_si256((const __m256i *)x[ib].qs), ax = _mm256_abs_epi8(qx);
+    const float dx = h2f(x[ib].d);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_0 *y = ACT(sf_block_q8_0, r, ib);
+      const __m256i p = _mm256_dpbusd_epi32(z, ax, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), qx));
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
+    }
   }
-  for (; ib < nb; ib++) {
-    const __m256i p0 = Q8DOT(ib);
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[ib].d) * h2f(y[ib].d)), _mm256_cvtepi32_ps(p0), acc0);
-  }
-#undef Q8DOT
-  return hsum256(_mm256_add_ps(acc0, acc1));
+  for (int r = 0; r < nr; r++) out[r] = hsum256(acc[r]);
 }
+
+#define ROWS_ENTRIES(name, T)                                                                       \
+  static float dot_##name(int n, const void *w, const void *a) {                                    \
+    float o;                                                                                        \
+    name##_rows(n, (const T *)w, (const uint8_t *)a, 0, 1, &o);                                     \
+    return o;                                                                                       \
+  }                                                                                                 \
+  static void dotn_##name(int n, const void *w, const void *a, size_t as, int nr, float *out) {     \
+    if (nr == 4) name##_rows(n, (const T *)w, (const uint8_t *)a, as, 4, out);                      \
+    else for (int r = 0; r < nr; r++) name##_rows(n, (const T *)w, (const uint8_t *)a + r * as, 0, 1, out + r); \
+  }
+ROWS_ENTRIES(q4_0, sf_block_q4_0)
+ROWS_ENTRIES(q4_1, sf_block_q4_1)
+ROWS_ENTRIES(q8_0, sf_block_q8_0)
 
 int sf_fill_avx512(sf_kernel_table *k) {
   static const struct { int t; sf_vec_dot_fn f; } list[] = {
@@ -155,8 +160,12 @@ int sf_fill_avx512(sf_kernel_table *k) {
   };
   for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
     k->vec_dot[list[i].t] = list[i].f;
+    k->vec_dot_n[list[i].t] = NULL;
     k->impl[list[i].t] = "avx512";
   }
+  k->vec_dot_n[SF_Q4_0] = dotn_q4_0;
+  k->vec_dot_n[SF_Q4_1] = dotn_q4_1;
+  k->vec_dot_n[SF_Q8_0] = dotn_q8_0;
   return 1;
 }
 

@@ -249,6 +249,7 @@ void sf_pool_run(sf_task_fn fn, void *ctx) {
 
 typedef struct {
   sf_vec_dot_fn dot;
+  sf_vec_dot_n_fn dotn;
   sf_from_float_fn qact;
   const uint8_t *w;
   size_t w_row, a_row;
@@ -289,7 +290,15 @@ static void mm_dot_task(void *vctx, int ith, int nth) {
     const int64_t t1 = t0 + c->tb < c->n_tok ? t0 + c->tb : c->n_tok;
     for (int64_t r = r0; r < r1; r++) {
       const uint8_t *wr = c->w + (size_t)r * c->w_row;
-      for (int64_t t = t0; t < t1; t++) c->y[t * c->n_out + r] = c->dot((int)c->n_in, wr, c->act + (size_t)t * c->a_row);
+      int64_t t = t0;
+      if (c->dotn) {
+        float o[4];
+        for (; t + 4 <= t1; t += 4) {
+          c->dotn((int)c->n_in, wr, c->act + (size_t)t * c->a_row, c->a_row, 4, o);
+          for (int q = 0; q < 4; q++) c->y[(t + q) * c->n_out + r] = o[q];
+        }
+      }
+      for (; t < t1; t++) c->y[t * c->n_out + r] = c->dot((int)c->n_in, wr, c->act + (size_t)t * c->a_row);
     }
   }
 }
@@ -300,7 +309,7 @@ int sf_matmul(int type, const void *w, int64_t n_out, int64_t n_in, const float 
   const sf_kernel_table *k = sf_kernels();
   if (n_out == 0 || n_tok == 0) return 0;
   mm_ctx c = {
-    .dot = k->vec_dot[type], .qact = ta->quantize_act, .w = w, .w_row = sf_row_size(tw, n_in),
+    .dot = k->vec_dot[type], .dotn = k->vec_dot_n[type], .qact = ta->quantize_act, .w = w, .w_row = sf_row_size(tw, n_in),
     .a_row = sf_row_size(ta, n_in), .n_out = n_out, .n_in = n_in, .n_tok = n_tok, .x = x, .y = y,
   };
   pthread_mutex_lock(&g_run_mu);

@@ -113,6 +113,25 @@ test('matmul matches the dequantized float64 reference on every path', async (t)
   k.setPath('auto');
 });
 
+test('a token\'s result does not depend on the batch it is in (every path)', () => {
+  const nIn = 512, nOut = 19, nTok = 45;
+  for (const path of PATHS) {
+    k.setPath(path);
+    for (const type of TYPES) {
+      const c = makeCase(type, nOut, nIn, 50 + type);
+      const x = gaussian(nTok * nIn, 60 + type);
+      const all = new Float32Array(nTok * nOut);
+      k.matmul(type, c.w, nOut, nIn, x, nTok, all);
+      for (const t of [0, 3, 4, 33, 44]) {
+        const one = new Float32Array(nOut);
+        k.matmul(type, c.w, nOut, nIn, x.subarray(t * nIn, (t + 1) * nIn), 1, one);
+        assert.deepEqual(one, all.subarray(t * nOut, (t + 1) * nOut), `${path} ${typeName(type)} token ${t}`);
+      }
+    }
+  }
+  k.setPath('auto');
+});
+
 test('kernel paths: auto picks the best; each path reports its kernels', () => {
   const info = k.kernelInfo();
   assert.ok(info.paths.includes('scalar'));
