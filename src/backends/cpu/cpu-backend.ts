@@ -21,6 +21,7 @@ export class CpuBuffer implements BackendBuffer {
   constructor(readonly backend: CpuBackend, data: Uint8Array) {
     this.data = data;
   }
+  /** Size in bytes; throws after `free`. */
   get byteLength(): number {
     return this.bytes.byteLength;
   }
@@ -39,6 +40,7 @@ export class CpuBuffer implements BackendBuffer {
     const b = this.bytes;
     return new Int32Array(b.buffer, b.byteOffset, b.byteLength >>> 2);
   }
+  /** Drop the reference to the memory (the GC reclaims it; mmapped memory is unmapped then). */
   release(): void {
     this.data = undefined;
   }
