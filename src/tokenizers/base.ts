@@ -9,6 +9,7 @@
 import { TokenizerError } from '../core/errors.js';
 import type { EncodeOptions, Tokenizer, TokenType } from './tokenizer.js';
 import { isAsciiSpace, toWellFormed, utf8Decode } from './unicode.js';
+import { SpecialMatcher } from './special-matcher.js';
 import { Attr, type Vocab } from './vocab.js';
 
 /** A piece of input after special-token partitioning: raw text, or a special token id. */
@@ -25,6 +26,7 @@ export abstract class BaseTokenizer implements Tokenizer {
   readonly addBos: boolean;
   readonly addEos: boolean;
   readonly chatTemplate?: string;
+  private matcher?: SpecialMatcher;
 
   /**
    * @param vocab the vocabulary.
@@ -88,18 +90,17 @@ export abstract class BaseTokenizer implements Tokenizer {
    */
   partition(text: string, parseSpecial: boolean): Fragment[] {
     const vocab = this.vocab;
-    // Cheap filter: a token can only occur if its first two UTF-16 units occur as a pair.
-    const pairs = new Set<number>();
-    for (let i = 0; i < text.length; i++) pairs.add((text.charCodeAt(i) << 16) | (i + 1 < text.length ? text.charCodeAt(i + 1) : 0xffff));
-    const singles = new Set<number>();
-    for (let i = 0; i < text.length; i++) singles.add(text.charCodeAt(i));
+    // Only tokens that occur somewhere in the input can split it (fragments are substrings).
+    this.matcher ??= new SpecialMatcher(vocab.specialTokens.map((id) => [id, vocab.texts[id]!] as const));
+    const present = this.matcher.present(text);
+    if (present.size === 0) return [text];
 
     let frags: Fragment[] = [text];
     for (const id of vocab.specialTokens) {
+      if (!present.has(id)) continue;
       const attr = vocab.attrs[id]!;
       if (!parseSpecial && attr & (Attr.CONTROL | Attr.UNKNOWN)) continue;
       const tok = vocab.texts[id]!;
-      if (tok.length === 1 ? !singles.has(tok.charCodeAt(0)) : !pairs.has((tok.charCodeAt(0) << 16) | tok.charCodeAt(1))) continue;
       const next: Fragment[] = [];
       let changed = false;
       for (const f of frags) {

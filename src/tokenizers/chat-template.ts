@@ -4,7 +4,7 @@
  *
  * Engine: `@huggingface/jinja` (the JavaScript Jinja subset that transformers.js uses). Variables
  * follow Hugging Face `apply_chat_template`: `messages`, `add_generation_prompt`, `bos_token`,
- * `eos_token`; `raise_exception(msg)` is provided and throws.
+ * `eos_token`; the engine's built-in `raise_exception(msg)` throws (reported as TokenizerError).
  */
 import { Template } from '@huggingface/jinja';
 import { TokenizerError } from '../core/errors.js';
@@ -62,9 +62,6 @@ export function applyChatTemplate(template: string, messages: ChatMessage[], opt
       add_generation_prompt: opts.addGenerationPrompt ?? false,
       bos_token: opts.bosToken ?? '',
       eos_token: opts.eosToken ?? '',
-      raise_exception: (msg: unknown) => {
-        throw new Error(String(msg));
-      },
     });
   } catch (e) {
     throw new TokenizerError('CHAT_TEMPLATE_RENDER', `cannot render chat template: ${(e as Error).message}`, { cause: e });
