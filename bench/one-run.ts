@@ -50,7 +50,7 @@ async function runLlamaCpp() {
   const m = await llama.loadModel({ modelPath: model });
   const ctx = await m.createContext({ contextSize: Math.max(P, N) + 16, batchSize: Math.max(P, 1), threads: T });
   const load = performance.now() - t0;
-  const nVocab = m.fileInsights.vocabularySize ?? 32000;
+  const nVocab = (m.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: readonly string[] } } }).tokenizer?.ggml?.tokens?.length ?? 32000;
   let pp = 0, tg = 0;
   for (let r = 0; r < REPS; r++) {
     let seq = ctx.getSequence();

@@ -113,7 +113,7 @@ export function ggufValueTypeName(t: number): string {
 }
 
 const IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const utf8 = new TextDecoder('utf-8');
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Bounds-checked little-endian cursor. */
 class Cursor {
