@@ -123,12 +123,12 @@ static int get_typed(napi_env env, napi_value v, const char *fn, const char *nam
 /* A ggml type id with kernels; `weight` additionally requires it to be a matmul weight type. */
 static const sf_type_traits *get_type_id(napi_env env, napi_value v, const char *fn, int weight, int *id) {
   int64_t t;
-  char msg[200];
+  char msg[256];
   if (!get_count(env, v, fn, "type", 1000, &t)) return NULL;
   const sf_type_traits *tr = sf_traits((int)t);
   if (!tr || (weight && tr->act_type < 0)) {
     snprintf(msg, sizeof msg, "%s: ggml type %lld is not supported%s (supported: F32=0 F16=1 BF16=30 Q4_0=2 Q4_1=3 "
-             "Q8_0=8 Q4_K=12 Q5_K=13 Q6_K=14)", fn, (long long)t, weight ? " as a weight type" : "");
+             "Q5_0=6 Q5_1=7 Q8_0=8 Q4_K=12 Q5_K=13 Q6_K=14)", fn, (long long)t, weight ? " as a weight type" : "");
     napi_throw_error(env, "ERR_SYNFLUX_TYPE", msg);
     return NULL;
   }

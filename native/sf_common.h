@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define SF_QK 32   /* elements per block of Q4_0, Q4_1, Q8_0, Q8_1 (ggml QK4_0 etc.) */
+#define SF_QK 32   /* elements per block of Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1 (ggml QK4_0 etc.) */
 #define SF_QK_K 256 /* elements per super-block of the K-quants (ggml QK_K) */
 #define SF_K_SCALE_SIZE 12
 
@@ -24,6 +24,8 @@ enum {
   SF_F16 = 1,
   SF_Q4_0 = 2,
   SF_Q4_1 = 3,
+  SF_Q5_0 = 6,
+  SF_Q5_1 = 7,
   SF_Q8_0 = 8,
   SF_Q8_1 = 9,
   SF_Q4_K = 12,
@@ -38,6 +40,11 @@ enum {
 typedef struct { uint16_t d; uint8_t qs[SF_QK / 2]; } sf_block_q4_0;
 /* 32 weights: w = d * q + m, q in [0,15]; nibble order as Q4_0. 20 bytes. */
 typedef struct { uint16_t d; uint16_t m; uint8_t qs[SF_QK / 2]; } sf_block_q4_1;
+/* 32 weights: w = d * (q - 16), q in [0,31]: low 4 bits as Q4_0's nibbles, bit 4 of element j is
+ * bit j of the little-endian uint32 qh. 22 bytes. */
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[SF_QK / 2]; } sf_block_q5_0;
+/* 32 weights: w = d * q + m, q in [0,31]; bit layout as Q5_0. 24 bytes. */
+typedef struct { uint16_t d; uint16_t m; uint8_t qh[4]; uint8_t qs[SF_QK / 2]; } sf_block_q5_1;
 /* 32 values: v = d * q, q int8. 34 bytes. */
 typedef struct { uint16_t d; int8_t qs[SF_QK]; } sf_block_q8_0;
 /* 32 activations: v = d * q; s = d * sum(q) (fp16). 36 bytes. */
@@ -55,6 +62,8 @@ typedef struct { float d; int8_t qs[SF_QK_K]; int16_t bsums[SF_QK_K / 16]; } sf_
 
 _Static_assert(sizeof(sf_block_q4_0) == 18, "q4_0 size");
 _Static_assert(sizeof(sf_block_q4_1) == 20, "q4_1 size");
+_Static_assert(sizeof(sf_block_q5_0) == 22, "q5_0 size");
+_Static_assert(sizeof(sf_block_q5_1) == 24, "q5_1 size");
 _Static_assert(sizeof(sf_block_q8_0) == 34, "q8_0 size");
 _Static_assert(sizeof(sf_block_q8_1) == 36, "q8_1 size");
 _Static_assert(sizeof(sf_block_q4_K) == 144, "q4_K size");
@@ -118,6 +127,9 @@ static inline int sf_nearest_int(float v) {
   uint32_t i = sf_f32_bits(t);
   return (int)(i & 0x007fffffu) - 0x00400000;
 }
+
+/* The high bits of a Q5_0/Q5_1 block (bit j = 5th bit of element j). */
+static inline uint32_t sf_load_qh(const uint8_t *qh) { uint32_t u; memcpy(&u, qh, 4); return u; }
 
 /* 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block (ggml-quants.c get_scale_min_k4). */
 static inline void sf_get_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {

@@ -27,6 +27,15 @@ static inline __m256i nibbles32(const uint8_t *q) {
   return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0F));
 }
 
+/* 32 bits (little-endian uint32 at p) -> 32 bytes, byte j = 0xFF if bit j is set, else 0. */
+static inline __m256i bits32(const uint8_t *p) {
+  const __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)sf_load_qh(p)),
+                                        _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                                         2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+  const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+  return _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);
+}
+
 /* Σ over groups of 4 of u8 × s8 -> 8 int32. Exact while each byte pair sum fits int16. */
 static inline __m256i dot_u8s8(__m256i u, __m256i s) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
@@ -124,6 +133,42 @@ ROWS_INLINE void q4_1_rows(int n, const sf_block_q4_1 *x, const uint8_t *a, size
       const __m256i p = dot_u8s8(qx, _mm256_loadu_si256((const __m256i *)y->qs));
       acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
       summs[r] += mx * h2f(y->s);
+    }
+  }
+  for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]) + summs[r];
+}
+
+/* Q5_0 · Q8_0 (x86 ggml_vec_dot_q5_0_q8_0 order: acc = fma(d_w·d_a, Σ, acc), hsum at the end):
+ * q-16 = nibble | (0xF0 where the high bit is clear) as int8, in [-16,15]; pair sums ≤ 2·16·127. */
+ROWS_INLINE void q5_0_rows(int n, const sf_block_q5_0 *x, const uint8_t *a, size_t as, const int nr, float *out) {
+  __m256 acc[NR_MAX];
+  for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const __m256i qx = _mm256_or_si256(nibbles32(x[ib].qs), _mm256_andnot_si256(bits32(x[ib].qh), _mm256_set1_epi8((char)0xF0)));
+    const float dx = h2f(x[ib].d);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_0 *y = ACT(sf_block_q8_0, r, ib);
+      const __m256i p = dot_s8s8(qx, _mm256_loadu_si256((const __m256i *)y->qs));
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
+    }
+  }
+  for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]);
+}
+
+/* Q5_1 · Q8_1 (x86 ggml_vec_dot_q5_1_q8_1 order): d_w·d_a·Σ q·y + m_w·s_a; q = nibble | 16·bit in
+ * [0,31], pair sums ≤ 2·31·128. */
+ROWS_INLINE void q5_1_rows(int n, const sf_block_q5_1 *x, const uint8_t *a, size_t as, const int nr, float *out) {
+  __m256 acc[NR_MAX];
+  float summs[NR_MAX];
+  for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); summs[r] = 0; }
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const __m256i qx = _mm256_or_si256(nibbles32(x[ib].qs), _mm256_and_si256(bits32(x[ib].qh), _mm256_set1_epi8(0x10)));
+    const float dx = h2f(x[ib].d), mx = h2f(x[ib].m);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_1 *y = ACT(sf_block_q8_1, r, ib);
+      summs[r] += mx * h2f(y->s);
+      const __m256i p = dot_u8s8(qx, _mm256_loadu_si256((const __m256i *)y->qs));
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dx * h2f(y->d)), acc[r]);
     }
   }
   for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]) + summs[r];
@@ -267,6 +312,8 @@ ROWS_INLINE void q6_K_rows(int n, const sf_block_q6_K *x, const uint8_t *a, size
   }
 ROWS_ENTRIES(q4_0, sf_block_q4_0)
 ROWS_ENTRIES(q4_1, sf_block_q4_1)
+ROWS_ENTRIES(q5_0, sf_block_q5_0)
+ROWS_ENTRIES(q5_1, sf_block_q5_1)
 ROWS_ENTRIES(q8_0, sf_block_q8_0)
 ROWS_ENTRIES(q4_K, sf_block_q4_K)
 ROWS_ENTRIES(q6_K, sf_block_q6_K)
@@ -274,7 +321,7 @@ ROWS_ENTRIES(q6_K, sf_block_q6_K)
 int sf_fill_avx2(sf_kernel_table *k) {
   static const struct { int t; sf_vec_dot_fn f; } list[] = {
     {SF_F32, dot_f32}, {SF_F16, dot_f16}, {SF_BF16, dot_bf16}, {SF_Q4_0, dot_q4_0}, {SF_Q4_1, dot_q4_1},
-    {SF_Q8_0, dot_q8_0}, {SF_Q4_K, dot_q4_K}, {SF_Q5_K, dot_q5_K}, {SF_Q6_K, dot_q6_K},
+    {SF_Q5_0, dot_q5_0}, {SF_Q5_1, dot_q5_1}, {SF_Q8_0, dot_q8_0}, {SF_Q4_K, dot_q4_K}, {SF_Q5_K, dot_q5_K}, {SF_Q6_K, dot_q6_K},
   };
   for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
     k->vec_dot[list[i].t] = list[i].f;
@@ -283,6 +330,8 @@ int sf_fill_avx2(sf_kernel_table *k) {
   }
   k->vec_dot_n[SF_Q4_0] = dotn_q4_0;
   k->vec_dot_n[SF_Q4_1] = dotn_q4_1;
+  k->vec_dot_n[SF_Q5_0] = dotn_q5_0;
+  k->vec_dot_n[SF_Q5_1] = dotn_q5_1;
   k->vec_dot_n[SF_Q8_0] = dotn_q8_0;
   k->vec_dot_n[SF_Q4_K] = dotn_q4_K;
   k->vec_dot_n[SF_Q6_K] = dotn_q6_K;

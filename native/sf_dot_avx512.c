@@ -123,6 +123,48 @@ ROWS_INLINE void q4_1_rows(int n, const sf_block_q4_1 *x, const uint8_t *a, size
   for (int r = 0; r < nr; r++) out[r] = hsum256(acc[r]) + summs[r];
 }
 
+/* High-bit bytes of a Q5 block: 0x10 in byte j where bit j of qh is set (mask move). */
+static inline __m256i hibits16(const uint8_t *qh) {
+  return _mm256_maskz_mov_epi8((__mmask32)sf_load_qh(qh), _mm256_set1_epi8(0x10));
+}
+
+/* Q5_0 · Q8_0: Σ (q-16)·y = Σ q·y − 16·Σ y (q in [0,31]), both by vpdpbusd; float order as AVX2. */
+ROWS_INLINE void q5_0_rows(int n, const sf_block_q5_0 *x, const uint8_t *a, size_t as, const int nr, float *out) {
+  const __m256i sixteen = _mm256_set1_epi8(16), z = _mm256_setzero_si256();
+  __m256 acc[NR_MAX];
+  for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const __m256i qx = _mm256_or_si256(nibbles32(x[ib].qs), hibits16(x[ib].qh));
+    const float dx = h2f(x[ib].d);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_0 *y = ACT(sf_block_q8_0, r, ib);
+      const __m256i yv = _mm256_loadu_si256((const __m256i *)y->qs);
+      const __m256i p = _mm256_sub_epi32(_mm256_dpbusd_epi32(z, qx, yv), _mm256_dpbusd_epi32(z, sixteen, yv));
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
+    }
+  }
+  for (int r = 0; r < nr; r++) out[r] = hsum256(acc[r]);
+}
+
+/* Q5_1 · Q8_1: Σ q·y by vpdpbusd, plus m·s per block; float order as AVX2. */
+ROWS_INLINE void q5_1_rows(int n, const sf_block_q5_1 *x, const uint8_t *a, size_t as, const int nr, float *out) {
+  const __m256i z = _mm256_setzero_si256();
+  __m256 acc[NR_MAX];
+  float summs[NR_MAX];
+  for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); summs[r] = 0; }
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const __m256i qx = _mm256_or_si256(nibbles32(x[ib].qs), hibits16(x[ib].qh));
+    const float dx = h2f(x[ib].d), mx = h2f(x[ib].m);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_1 *y = ACT(sf_block_q8_1, r, ib);
+      summs[r] += mx * h2f(y->s);
+      const __m256i p = _mm256_dpbusd_epi32(z, qx, _mm256_loadu_si256((const __m256i *)y->qs));
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dx * h2f(y->d)), acc[r]);
+    }
+  }
+  for (int r = 0; r < nr; r++) out[r] = hsum256(acc[r]) + summs[r];
+}
+
 /* Q8_0 · Q8_0: |x| (as u8, ≤ 128) · sign(y, x) by vpdpbusd. */
 ROWS_INLINE void q8_0_rows(int n, const sf_block_q8_0 *x, const uint8_t *a, size_t as, const int nr, float *out) {
   const __m256i z = _mm256_setzero_si256();
@@ -152,11 +194,14 @@ ROWS_INLINE void q8_0_rows(int n, const sf_block_q8_0 *x, const uint8_t *a, size
   }
 ROWS_ENTRIES(q4_0, sf_block_q4_0)
 ROWS_ENTRIES(q4_1, sf_block_q4_1)
+ROWS_ENTRIES(q5_0, sf_block_q5_0)
+ROWS_ENTRIES(q5_1, sf_block_q5_1)
 ROWS_ENTRIES(q8_0, sf_block_q8_0)
 
 int sf_fill_avx512(sf_kernel_table *k) {
   static const struct { int t; sf_vec_dot_fn f; } list[] = {
-    {SF_F32, dot_f32}, {SF_F16, dot_f16}, {SF_BF16, dot_bf16}, {SF_Q4_0, dot_q4_0}, {SF_Q4_1, dot_q4_1}, {SF_Q8_0, dot_q8_0},
+    {SF_F32, dot_f32}, {SF_F16, dot_f16}, {SF_BF16, dot_bf16}, {SF_Q4_0, dot_q4_0}, {SF_Q4_1, dot_q4_1},
+    {SF_Q5_0, dot_q5_0}, {SF_Q5_1, dot_q5_1}, {SF_Q8_0, dot_q8_0},
   };
   for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
     k->vec_dot[list[i].t] = list[i].f;
@@ -165,6 +210,8 @@ int sf_fill_avx512(sf_kernel_table *k) {
   }
   k->vec_dot_n[SF_Q4_0] = dotn_q4_0;
   k->vec_dot_n[SF_Q4_1] = dotn_q4_1;
+  k->vec_dot_n[SF_Q5_0] = dotn_q5_0;
+  k->vec_dot_n[SF_Q5_1] = dotn_q5_1;
   k->vec_dot_n[SF_Q8_0] = dotn_q8_0;
   return 1;
 }

@@ -63,6 +63,45 @@ static float dot_q4_1(int n, const void *vw, const void *va) {
   return sumf;
 }
 
+/* quants.c ggml_vec_dot_q5_0_q8_0_generic: sum_b (d_w*d_a) * sum_j (q_j - 16) * a_j. */
+static float dot_q5_0(int n, const void *vw, const void *va) {
+  const sf_block_q5_0 *x = vw;
+  const sf_block_q8_0 *y = va;
+  float sumf = 0;
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const uint32_t qh = sf_load_qh(x[ib].qh);
+    int sumi0 = 0, sumi1 = 0;
+    for (int j = 0; j < SF_QK / 2; j++) {
+      const int q0 = (int)((x[ib].qs[j] & 0x0F) | (((qh >> j) & 1u) << 4)) - 16;
+      const int q1 = (int)((x[ib].qs[j] >> 4) | (((qh >> (j + SF_QK / 2)) & 1u) << 4)) - 16;
+      sumi0 += q0 * y[ib].qs[j];
+      sumi1 += q1 * y[ib].qs[j + SF_QK / 2];
+    }
+    sumf += (sf_fp16_to_fp32(x[ib].d) * sf_fp16_to_fp32(y[ib].d)) * (float)(sumi0 + sumi1);
+  }
+  return sumf;
+}
+
+/* quants.c ggml_vec_dot_q5_1_q8_1_generic: (d_w*d_a)*sum q_j a_j + m_w * s_a. */
+static float dot_q5_1(int n, const void *vw, const void *va) {
+  const sf_block_q5_1 *x = vw;
+  const sf_block_q8_1 *y = va;
+  float sumf = 0;
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const uint32_t qh = sf_load_qh(x[ib].qh);
+    int sumi0 = 0, sumi1 = 0;
+    for (int j = 0; j < SF_QK / 2; j++) {
+      const int q0 = (int)((x[ib].qs[j] & 0x0F) | (((qh >> j) & 1u) << 4));
+      const int q1 = (int)((x[ib].qs[j] >> 4) | (((qh >> (j + SF_QK / 2)) & 1u) << 4));
+      sumi0 += q0 * y[ib].qs[j];
+      sumi1 += q1 * y[ib].qs[j + SF_QK / 2];
+    }
+    sumf += (sf_fp16_to_fp32(x[ib].d) * sf_fp16_to_fp32(y[ib].d)) * (float)(sumi0 + sumi1) +
+            sf_fp16_to_fp32(x[ib].m) * sf_fp16_to_fp32(y[ib].s);
+  }
+  return sumf;
+}
+
 /* quants.c ggml_vec_dot_q8_0_q8_0_generic. */
 static float dot_q8_0(int n, const void *vw, const void *va) {
   const sf_block_q8_0 *x = vw, *y = va;
@@ -191,7 +230,7 @@ void sf_fill_scalar(sf_kernel_table *k) {
   memset(k, 0, sizeof *k);
   static const struct { int t; sf_vec_dot_fn f; } list[] = {
     {SF_F32, dot_f32}, {SF_F16, dot_f16}, {SF_BF16, dot_bf16}, {SF_Q4_0, dot_q4_0}, {SF_Q4_1, dot_q4_1},
-    {SF_Q8_0, dot_q8_0}, {SF_Q4_K, dot_q4_K}, {SF_Q5_K, dot_q5_K}, {SF_Q6_K, dot_q6_K},
+    {SF_Q5_0, dot_q5_0}, {SF_Q5_1, dot_q5_1}, {SF_Q8_0, dot_q8_0}, {SF_Q4_K, dot_q4_K}, {SF_Q5_K, dot_q5_K}, {SF_Q6_K, dot_q6_K},
   };
   for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
     k->vec_dot[list[i].t] = list[i].f;

@@ -2,8 +2,8 @@
  * Run-time path selection, the persistent thread pool and the matmul driver.
  *
  * matmul follows ggml-cpu.c ggml_compute_forward_mul_mat: each activation row is converted once
- * to the weight type's vec_dot_type (type_traits_cpu[type].vec_dot_type: Q8_0 for Q4_0/Q8_0,
- * Q8_1 for Q4_1, Q8_K for the K-quants, F16/BF16/F32 for the plain types), then every weight row
+ * to the weight type's vec_dot_type (type_traits_cpu[type].vec_dot_type: Q8_0 for Q4_0/Q5_0/Q8_0,
+ * Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants, F16/BF16/F32 for the plain types), then every weight row
  * is dotted with every converted activation row. Work is split into (weight-row block × token
  * block) chunks taken from an atomic counter, so one rule serves decode (1 token: the split is
  * over weight rows) and prefill (many tokens: blocks over both).

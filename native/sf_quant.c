@@ -1,8 +1,8 @@
 /*
  * Scalar (reference) conversions between float32 and ggml block formats:
- *   - dequantize rows of F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K;
+ *   - dequantize rows of F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K;
  *   - reference quantizers used to make model files, following ggml/src/ggml-quants.c
- *     quantize_row_*_ref (Q4_0, Q4_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K; F16/BF16 rounding);
+ *     quantize_row_*_ref (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K; F16/BF16 rounding);
  *   - activation quantizers exactly as ggml-cpu runs them on x86 (ggml-cpu/arch/x86/quants.c
  *     quantize_row_q8_0 / q8_1: id = 127/amax, round half to even; q8_K = the ref version).
  * Compiled without ISA flags and with -ffp-contract=off so results are bit-identical to ggml's C.
@@ -49,6 +49,36 @@ static void deq_q4_1(const void *src, float *y, int64_t n) {
     for (int j = 0; j < SF_QK / 2; j++) {
       y[i * SF_QK + j] = (float)(x[i].qs[j] & 0x0F) * d + m;
       y[i * SF_QK + j + SF_QK / 2] = (float)(x[i].qs[j] >> 4) * d + m;
+    }
+  }
+}
+
+/* ggml-quants.c dequantize_row_q5_0: y = (q - 16) * d, q = nibble | (bit j of qh) << 4 */
+static void deq_q5_0(const void *src, float *y, int64_t n) {
+  const sf_block_q5_0 *x = src;
+  for (int64_t i = 0; i < n / SF_QK; i++) {
+    const float d = sf_fp16_to_fp32(x[i].d);
+    const uint32_t qh = sf_load_qh(x[i].qh);
+    for (int j = 0; j < SF_QK / 2; j++) {
+      const int q0 = (int)((x[i].qs[j] & 0x0F) | (((qh >> j) & 1u) << 4)) - 16;
+      const int q1 = (int)((x[i].qs[j] >> 4) | (((qh >> (j + SF_QK / 2)) & 1u) << 4)) - 16;
+      y[i * SF_QK + j] = (float)q0 * d;
+      y[i * SF_QK + j + SF_QK / 2] = (float)q1 * d;
+    }
+  }
+}
+
+/* ggml-quants.c dequantize_row_q5_1: y = q * d + m */
+static void deq_q5_1(const void *src, float *y, int64_t n) {
+  const sf_block_q5_1 *x = src;
+  for (int64_t i = 0; i < n / SF_QK; i++) {
+    const float d = sf_fp16_to_fp32(x[i].d), m = sf_fp16_to_fp32(x[i].m);
+    const uint32_t qh = sf_load_qh(x[i].qh);
+    for (int j = 0; j < SF_QK / 2; j++) {
+      const int q0 = (int)((x[i].qs[j] & 0x0F) | (((qh >> j) & 1u) << 4));
+      const int q1 = (int)((x[i].qs[j] >> 4) | (((qh >> (j + SF_QK / 2)) & 1u) << 4));
+      y[i * SF_QK + j] = (float)q0 * d + m;
+      y[i * SF_QK + j + SF_QK / 2] = (float)q1 * d + m;
     }
   }
 }
@@ -186,6 +216,50 @@ static void q_q4_1_ref(const float *x, void *vy, int64_t n) {
       const uint8_t q1 = (uint8_t)SF_MIN(15, (int8_t)((x[j + SF_QK / 2] - min) * id + 0.5f));
       y[i].qs[j] = (uint8_t)(q0 | (q1 << 4));
     }
+  }
+}
+
+/* Pack 32 five-bit levels (element order) into nibbles qs[16] and high bits qh (Q5_0/Q5_1 layout). */
+static void pack_q5(const uint8_t *L, uint8_t *qs, uint8_t *qh) {
+  uint32_t h = 0;
+  for (int j = 0; j < SF_QK / 2; j++) {
+    qs[j] = (uint8_t)((L[j] & 0x0F) | ((L[j + SF_QK / 2] & 0x0F) << 4));
+    h |= (uint32_t)((L[j] >> 4) & 1u) << j;
+    h |= (uint32_t)((L[j + SF_QK / 2] >> 4) & 1u) << (j + SF_QK / 2);
+  }
+  memcpy(qh, &h, 4);
+}
+
+/* ggml-quants.c quantize_row_q5_0_ref: d = max/-16 (max = signed value of largest magnitude). */
+static void q_q5_0_ref(const float *x, void *vy, int64_t n) {
+  sf_block_q5_0 *y = vy;
+  uint8_t L[SF_QK];
+  for (int64_t i = 0; i < n / SF_QK; i++, x += SF_QK) {
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < SF_QK; j++)
+      if (amax < fabsf(x[j])) { amax = fabsf(x[j]); max = x[j]; }
+    const float d = max / -16, id = d ? 1.0f / d : 0.0f;
+    y[i].d = sf_fp32_to_fp16(d);
+    for (int j = 0; j < SF_QK; j++) L[j] = (uint8_t)SF_MIN(31, (int8_t)(x[j] * id + 16.5f));
+    pack_q5(L, y[i].qs, y[i].qh);
+  }
+}
+
+/* ggml-quants.c quantize_row_q5_1_ref: d = (max - min)/31, m = min. */
+static void q_q5_1_ref(const float *x, void *vy, int64_t n) {
+  sf_block_q5_1 *y = vy;
+  uint8_t L[SF_QK];
+  for (int64_t i = 0; i < n / SF_QK; i++, x += SF_QK) {
+    float min = FLT_MAX, max = -FLT_MAX;
+    for (int j = 0; j < SF_QK; j++) {
+      if (x[j] < min) min = x[j];
+      if (x[j] > max) max = x[j];
+    }
+    const float d = (max - min) / 31, id = d ? 1.0f / d : 0.0f;
+    y[i].d = sf_fp32_to_fp16(d);
+    y[i].m = sf_fp32_to_fp16(min);
+    for (int j = 0; j < SF_QK; j++) L[j] = (uint8_t)((x[j] - min) * id + 0.5f);
+    pack_q5(L, y[i].qs, y[i].qh);
   }
 }
 
@@ -502,6 +576,8 @@ static const sf_type_traits TRAITS[SF_TYPE_COUNT] = {
   [SF_BF16] = {"BF16", 1, 2, SF_BF16, deq_bf16, q_bf16, q_bf16},
   [SF_Q4_0] = {"Q4_0", SF_QK, 18, SF_Q8_0, deq_q4_0, q_q4_0_ref, NULL},
   [SF_Q4_1] = {"Q4_1", SF_QK, 20, SF_Q8_1, deq_q4_1, q_q4_1_ref, NULL},
+  [SF_Q5_0] = {"Q5_0", SF_QK, 22, SF_Q8_0, deq_q5_0, q_q5_0_ref, NULL},
+  [SF_Q5_1] = {"Q5_1", SF_QK, 24, SF_Q8_1, deq_q5_1, q_q5_1_ref, NULL},
   [SF_Q8_0] = {"Q8_0", SF_QK, 34, SF_Q8_0, deq_q8_0, q_q8_0_ref, sf_quantize_act_q8_0},
   [SF_Q8_1] = {"Q8_1", SF_QK, 36, -1, deq_q8_1, q_q8_1_ref, sf_quantize_act_q8_1},
   [SF_Q4_K] = {"Q4_K", SF_QK_K, 144, SF_Q8_K, deq_q4_K, q_q4_K_ref, NULL},

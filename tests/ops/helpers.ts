@@ -56,6 +56,8 @@ function randomHalf(r: () => number, lo: number, hi: number, signed: boolean): n
 const SCALE_FIELDS: Partial<Record<number, { offsets: number[]; signed: boolean[] }>> = {
   [GGMLType.Q4_0]: { offsets: [0], signed: [true] },
   [GGMLType.Q4_1]: { offsets: [0, 2], signed: [false, true] },
+  [GGMLType.Q5_0]: { offsets: [0], signed: [true] },
+  [GGMLType.Q5_1]: { offsets: [0, 2], signed: [false, true] },
   [GGMLType.Q8_0]: { offsets: [0], signed: [true] },
   [GGMLType.Q4_K]: { offsets: [0, 2], signed: [false, false] },
   [GGMLType.Q5_K]: { offsets: [0, 2], signed: [false, false] },

@@ -12,11 +12,11 @@ import { native, type KernelPath } from '../../src/backends/cpu/native.js';
 import { gaussian, halfToFloat } from './helpers.js';
 
 const k = native();
-const TYPES = [GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K];
+const TYPES = [GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K];
 /** Bound on ||Y - X·W₀ᵀ|| / ||X·W₀ᵀ|| for gaussian data (about 2× the measured error). */
 const LOOSE: Record<number, number> = {
   [GGMLType.F32]: 1e-6, [GGMLType.F16]: 1e-3, [GGMLType.BF16]: 8e-3, [GGMLType.Q8_0]: 1.5e-2,
-  [GGMLType.Q4_0]: 0.2, [GGMLType.Q4_1]: 0.2, [GGMLType.Q4_K]: 0.12, [GGMLType.Q5_K]: 0.06, [GGMLType.Q6_K]: 0.04,
+  [GGMLType.Q4_0]: 0.2, [GGMLType.Q4_1]: 0.2, [GGMLType.Q5_0]: 0.1, [GGMLType.Q5_1]: 0.1, [GGMLType.Q4_K]: 0.12, [GGMLType.Q5_K]: 0.06, [GGMLType.Q6_K]: 0.04,
 };
 const PATHS = k.kernelInfo().paths;
 
@@ -37,16 +37,18 @@ function tightRef(c: Case, x: Float32Array, nTok: number): { ref: Float64Array; 
   const act = k.activationType(c.type);
   const xa = new Uint8Array(k.rowSize(act, nIn));
   const xq = new Float32Array(nTok * nIn);
-  const q41fix = new Float64Array(nTok * nOut); // Q4_1 only: m·(s − Σ dequantized activations)
+  // Q4_1/Q5_1 only: m·(s − Σ dequantized activations), the s field being rounded to fp16
+  const q41fix = new Float64Array(nTok * nOut);
+  const mOff = c.type === GGMLType.Q4_1 || c.type === GGMLType.Q5_1 ? 2 : -1;
   for (let t = 0; t < nTok; t++) {
     k.quantizeActivation(c.type, x.subarray(t * nIn, (t + 1) * nIn), nIn, xa);
     k.dequantize(act, xa, nIn, xq.subarray(t * nIn, (t + 1) * nIn));
-    if (c.type === GGMLType.Q4_1) {
+    if (mOff >= 0) {
       const av = new DataView(xa.buffer), wv = new DataView(c.w.buffer);
       for (let o = 0; o < nOut; o++) {
         let fix = 0;
         for (let b = 0; b < nIn / 32; b++) {
-          const m = halfToFloat(wv.getUint16(o * rowBytes(c.type, nIn) + b * 20 + 2, true));
+          const m = halfToFloat(wv.getUint16(o * rowBytes(c.type, nIn) + b * rowBytes(c.type, 32) + mOff, true));
           const s = halfToFloat(av.getUint16(b * 36 + 2, true));
           let sx = 0;
           for (let j = 0; j < 32; j++) sx += xq[t * nIn + b * 32 + j]!;

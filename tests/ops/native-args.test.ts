@@ -25,7 +25,7 @@ test('matmul rejects bad arguments with clear errors', () => {
   const Q = GGMLType.Q4_0;
   k.matmul(Q, w, nOut, nIn, x, nTok, y); // the valid call works
   assert.throws(() => k.matmul(99, w, nOut, nIn, x, nTok, y), /ggml type 99 is not supported/);
-  assert.throws(() => k.matmul(GGMLType.Q5_0, w, nOut, nIn, x, nTok, y), code('ERR_SYNFLUX_TYPE'));
+  assert.throws(() => k.matmul(GGMLType.Q2_K, w, nOut, nIn, x, nTok, y), code('ERR_SYNFLUX_TYPE'));
   assert.throws(() => k.matmul(GGMLType.Q8_1, w, nOut, nIn, x, nTok, y), /not supported as a weight type/);
   assert.throws(() => k.matmul(Q, w.subarray(1), nOut, nIn, x, nTok, y), /w has 107 bytes, need nOut\*rowSize\(Q4_0, 64\) = 108/);
   assert.throws(() => k.matmul(Q, w, nOut, nIn, x.subarray(1), nTok, y), /x has 127 floats/);
@@ -101,7 +101,7 @@ test('CPU backend runs matmul through buffers; registry serves it', () => {
   assert.ok(listBackends().includes('cpu'));
   assert.equal(b.device.kind, 'cpu');
   assert.ok(b.supportsOp('matmul', [GGMLType.Q4_K]));
-  assert.ok(!b.supportsOp('matmul', [GGMLType.Q5_0]));
+  assert.ok(!b.supportsOp('matmul', [GGMLType.Q2_K]));
   assert.ok(b.supportsOp('quantize', [GGMLType.Q8_K]));
   const W0 = gaussian(nOut * nIn, 1), X = gaussian(nTok * nIn, 2);
   const wq = new Uint8Array(rowBytes(GGMLType.Q8_0, nIn) * nOut);
@@ -114,7 +114,7 @@ test('CPU backend runs matmul through buffers; registry serves it', () => {
   const direct = new Float32Array(nTok * nOut);
   k.matmul(GGMLType.Q8_0, wq, nOut, nIn, X, nTok, direct);
   assert.deepEqual(new Float32Array(b.download(yb).buffer), direct);
-  assert.throws(() => b.run('matmul', [wb, xb], [yb], { type: GGMLType.Q5_0, nOut, nIn, nTok }), BackendError);
+  assert.throws(() => b.run('matmul', [wb, xb], [yb], { type: GGMLType.Q2_K, nOut, nIn, nTok }), BackendError);
   assert.throws(() => b.run('matmul', [wb, xb], [yb], { type: GGMLType.Q8_0, nOut, nIn }), /'nTok' is missing/);
   assert.throws(() => b.upload(xb, new Uint8Array(X.byteLength + 1)), RangeError);
   b.free(yb);

@@ -1,6 +1,6 @@
 /**
  * Native (de)quantization vs llama.cpp's gguf-py numpy reference, bit-exact:
- * dequantize of every weight type on random blocks; quantize of Q8_0/Q4_0/Q4_1/F16/BF16.
+ * dequantize of every weight type on random blocks; quantize of Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/F16/BF16.
  * Plus structural checks of the formats gguf-py cannot quantize (Q8_1 s field, Q8_K bsums,
  * K-quant reference quantizers' round trip).
  */
@@ -11,7 +11,7 @@ import { native } from '../../src/backends/cpu/native.js';
 import { gaussian, ggufRef, halfToFloat, randomBlocks, type RefOp } from './helpers.js';
 
 const k = native();
-const WEIGHT_TYPES = [GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K];
+const WEIGHT_TYPES = [GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K];
 const N = 256 * 24; // elements per type: 24 K-quant super-blocks, 192 small blocks
 
 /** Index of the first differing 32-bit word, or -1. */
@@ -49,8 +49,8 @@ test('getRows dequantizes the selected rows', () => {
   }
 });
 
-test('quantize Q8_0/Q4_0/Q4_1/F16/BF16 matches gguf-py bit-exactly', (t) => {
-  const types = [GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.F16, GGMLType.BF16];
+test('quantize Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/F16/BF16 matches gguf-py bit-exactly', (t) => {
+  const types = [GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.F16, GGMLType.BF16];
   const src = gaussian(N, 4242, 0.05);
   // sprinkle exact ties and special values: zeros block, constant block, tiny values (fp16 subnormals)
   src.fill(0, 0, 32);
@@ -100,7 +100,7 @@ test('Q8_1 activations: s = fp16(d * sum q); Q8_K: bsums are sums of 16', () => 
 });
 
 test('K-quant reference quantizers round-trip with small error', () => {
-  const bounds: Record<number, number> = { [GGMLType.Q4_K]: 0.12, [GGMLType.Q5_K]: 0.06, [GGMLType.Q6_K]: 0.03, [GGMLType.Q8_0]: 0.01 };
+  const bounds: Record<number, number> = { [GGMLType.Q4_K]: 0.12, [GGMLType.Q5_K]: 0.06, [GGMLType.Q6_K]: 0.03, [GGMLType.Q8_0]: 0.01, [GGMLType.Q5_0]: 0.06, [GGMLType.Q5_1]: 0.06 };
   const x = gaussian(N, 31337);
   for (const [ts, bound] of Object.entries(bounds)) {
     const type = Number(ts);
@@ -117,7 +117,7 @@ test('K-quant reference quantizers round-trip with small error', () => {
     assert.ok(rel < bound, `${typeName(type)} relative RMS error ${rel} >= ${bound}`);
   }
   // all-zero input quantizes to zeros without NaN
-  for (const type of [GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q8_0]) {
+  for (const type of [GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0]) {
     const z = new Float32Array(256);
     const q = new Uint8Array(rowBytes(type, 256));
     k.quantize(type, z, 256, q);
