@@ -61,6 +61,6 @@ export function baseConfigFromGGUF(file: GGUFFile, arch: string): LLMConfig {
     qkNorm: false,
     postNorms: false,
     qkvBias: false,
-    tiedEmbeddings: !file.has('output.weight'),
+    tiedEmbeddings: file.tensor('output.weight') === undefined,
   };
 }
