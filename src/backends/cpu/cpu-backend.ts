@@ -10,7 +10,7 @@ import { native, type NativeKernels } from './native.js';
 /** Weight types the native matmul / get_rows kernels handle. */
 export const CPU_WEIGHT_TYPES: ReadonlySet<number> = new Set([
   GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q8_0,
-  GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K,
+  GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K,
 ]);
 /** Types `quantize` can write (weight types plus the Q8_1/Q8_K activation formats). */
 export const CPU_QUANTIZE_TYPES: ReadonlySet<number> = new Set([...CPU_WEIGHT_TYPES, GGMLType.Q8_1, GGMLType.Q8_K]);
