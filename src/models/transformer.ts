@@ -17,10 +17,9 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { RequestError } from '../core/errors.js';
 import { KVCache } from '../nn/kv-cache.js';
 import { rmsNorm } from '../nn/norm.js';
-import { applyRope, ropeCache, type RopeParams } from '../nn/rope.js';
-import { attention } from '../nn/attention.js';
+import type { RopeParams } from '../nn/rope.js';
 import { gatedActivation } from '../nn/activations.js';
-import { native, type NativeKernels } from '../backends/cpu/native.js';
+import { native, type NativeKernels, type NativeRopeParams } from '../backends/cpu/native.js';
 
 /** Largest number of tokens evaluated in one pass; longer prompts are split (llama.cpp n_ubatch). */
 export const MAX_UBATCH = 512;
@@ -64,10 +63,8 @@ export class Transformer implements CausalLM {
   private readonly cache: KVCache;
   private readonly kern: NativeKernels;
   private scratch: Scratch | null = null;
-  private readonly scores: Float32Array;
-  private readonly ropeCacheBuf: Float32Array;
-  private readonly ropeGlobal: RopeParams;
-  private readonly ropeLocal: RopeParams;
+  private readonly ropeGlobal: NativeRopeParams;
+  private readonly ropeLocal: NativeRopeParams;
   private logitsBuf: Float32Array;
 
   constructor(readonly config: LLMConfig, readonly weights: DecoderWeights, readonly tokenizer: Tokenizer, opts: TransformerOptions = {}) {
@@ -75,11 +72,9 @@ export class Transformer implements CausalLM {
     this.nCtx = Math.max(1, Math.min(opts.nCtx ?? 4096, c.nCtxTrain));
     this.cache = new KVCache(c.nLayer, this.nCtx, c.nHeadKv * c.headDimK, c.nHeadKv * c.headDimV);
     this.kern = native();
-    this.scores = new Float32Array(this.nCtx);
-    this.ropeCacheBuf = new Float32Array(c.ropeDim);
     const sc = c.ropeScaling;
     const freqScale = sc.type === 'linear' || sc.type === 'yarn' ? 1 / sc.factor : 1;
-    this.ropeGlobal = {
+    const global: RopeParams = {
       type: c.ropeType,
       nDims: c.ropeDim,
       freqBase: c.ropeFreqBase,
@@ -92,7 +87,9 @@ export class Transformer implements CausalLM {
       nCtxOrig: sc.originalContext,
     };
     // llama.cpp: sliding-window layers use rope.freq_base_swa and no frequency scaling.
-    this.ropeLocal = { ...this.ropeGlobal, freqBase: c.ropeFreqBaseSwa ?? c.ropeFreqBase, freqScale: 1, extFactor: 0, attnFactor: 1 };
+    const local: RopeParams = { ...global, freqBase: c.ropeFreqBaseSwa ?? c.ropeFreqBase, freqScale: 1, extFactor: 0, attnFactor: 1 };
+    this.ropeGlobal = toNativeRope(global);
+    this.ropeLocal = toNativeRope(local);
     this.logitsBuf = new Float32Array(c.nVocab);
   }
 
@@ -153,8 +150,6 @@ export class Transformer implements CausalLM {
     const S = this.scratch;
     const d = c.nEmbd;
     const pos0 = this.cache.length;
-    const kDim = c.nHeadKv * c.headDimK;
-    const vDim = c.nHeadKv * c.headDimV;
 
     for (let i = 0; i < m; i++) S.ids[i] = tokens[s + i]!;
     this.kern.getRows(w.tokenEmbd.type, w.tokenEmbd.data, d, S.ids.subarray(0, m), S.x.subarray(0, m * d));
@@ -176,11 +171,8 @@ export class Transformer implements CausalLM {
       if (L.bv) addBias(S.v, L.bv, m);
       if (L.qNorm) rmsNorm(S.q, L.qNorm, S.q, m * c.nHead, c.headDimK, c.rmsEps);
       if (L.kNorm) rmsNorm(S.k, L.kNorm, S.k, m * c.nHeadKv, c.headDimK, c.rmsEps);
-      for (let t = 0; t < m; t++) {
-        ropeCache(rope, pos0 + t, this.ropeCacheBuf);
-        applyRope(rope, S.q, t * c.nHead * c.headDimK, c.nHead, c.headDimK, this.ropeCacheBuf);
-        applyRope(rope, S.k, t * kDim, c.nHeadKv, c.headDimK, this.ropeCacheBuf);
-      }
+      this.kern.rope(S.q, m, c.nHead, c.headDimK, pos0, rope);
+      this.kern.rope(S.k, m, c.nHeadKv, c.headDimK, pos0, rope);
       let scale = c.attnScale;
       if (c.arch === 'gemma3') {
         // gemma3 scales Q (ggml_scale) and then attends with kq_scale = 1.
@@ -189,12 +181,11 @@ export class Transformer implements CausalLM {
         for (let i = 0; i < nq; i++) S.q[i] = S.q[i]! * qs;
         scale = 1;
       }
-      this.cache.k[il]!.set(S.k.subarray(0, m * kDim), pos0 * kDim);
-      this.cache.v[il]!.set(S.v.subarray(0, m * vDim), pos0 * vDim);
-      attention(
-        { nHead: c.nHead, nHeadKv: c.nHeadKv, headDimK: c.headDimK, headDimV: c.headDimV, scale: Math.fround(scale), window: local ? c.slidingWindow : 0 },
-        S.q, this.cache.k[il]!, this.cache.v[il]!, S.att, m, pos0, this.scores,
-      );
+      this.cache.store(il, pos0, S.k, S.v, m);
+      this.kern.attention(S.q, this.cache.k[il]!, this.cache.v[il]!, S.att, {
+        nTok: m, pos0, nHead: c.nHead, nHeadKv: c.nHeadKv, headDimK: c.headDimK, headDimV: c.headDimV,
+        nCtx: this.nCtx, scale: Math.fround(scale), window: local ? c.slidingWindow : 0,
+      });
       this.mm(L.wo, S.att, m, S.o);
       if (L.postAttnNorm) rmsNorm(S.o, L.postAttnNorm, S.o, m, d, c.rmsEps);
       for (let i = 0; i < m * d; i++) S.x[i] = S.o[i]! + S.x[i]!;
@@ -219,6 +210,14 @@ export class Transformer implements CausalLM {
       for (let i = 0; i < rows * c.nVocab; i++) logits[i] = Math.tanh(logits[i]! / cap) * cap;
     }
   }
+}
+
+/** The native kernel's RoPE parameters (ggml mode ids: norm 0, neox 2). */
+function toNativeRope(p: RopeParams): NativeRopeParams {
+  return {
+    mode: p.type === 'neox' ? 2 : 0, nDims: p.nDims, freqBase: p.freqBase, freqScale: p.freqScale, extFactor: p.extFactor,
+    attnFactor: p.attnFactor, betaFast: p.betaFast, betaSlow: p.betaSlow, nCtxOrig: p.nCtxOrig, freqFactors: p.freqFactors,
+  };
 }
 
 function addBias(y: Float32Array, b: Float32Array, rows: number): void {

@@ -5,6 +5,9 @@
  * semantics (max subtracted, exp in float32, sum in float64, multiply by 1/sum), then Σ p·V.
  * Sliding window as llama.cpp `LLAMA_SWA_TYPE_STANDARD`: key at p0 is visible from query at p1
  * when p1 - p0 < window. Paper: Vaswani et al. 2017; GQA: Ainslie et al. 2023.
+ *
+ * This is the portable reference (accurate to ~1e-6, not bit-exact); the engine runs the native
+ * `attention` kernel (native/sf_attn.c), which reproduces llama.cpp's SIMD summation order.
  */
 
 const fr = Math.fround;
@@ -25,7 +28,8 @@ export interface AttentionShape {
  * Attention for `nTok` query tokens at positions pos0 … pos0+nTok-1, whose K/V are already in
  * the cache rows [0, pos0+nTok).
  * @param q float32 [nTok, nHead*headDimK]
- * @param kc float32 cache [nCtx, nHeadKv*headDimK]; @param vc float32 cache [nCtx, nHeadKv*headDimV]
+ * @param kc float32 cache [nCtx, nHeadKv*headDimK]
+ * @param vc float32 cache stored transposed, [nHeadKv*headDimV, nCtx] (llama.cpp v_trans; see KVCache)
  * @param out float32 [nTok, nHead*headDimV]
  * @param scores scratch float32 of at least pos0+nTok elements
  */
@@ -33,7 +37,7 @@ export function attention(s: AttentionShape, q: Float32Array, kc: Float32Array, 
   const { nHead, nHeadKv, headDimK: dk, headDimV: dv, scale, window } = s;
   const group = nHead / nHeadKv;
   const kStride = nHeadKv * dk;
-  const vStride = nHeadKv * dv;
+  const nCtx = kc.length / kStride;
   for (let t = 0; t < nTok; t++) {
     const p1 = pos0 + t;
     const j0 = window > 0 ? Math.max(0, p1 - window + 1) : 0;
@@ -60,8 +64,8 @@ export function attention(s: AttentionShape, q: Float32Array, kc: Float32Array, 
       for (let i = 0; i < dv; i++) out[oo + i] = 0;
       for (let j = j0; j <= p1; j++) {
         const pj = fr(scores[j]! * inv);
-        const vo = j * vStride + g * dv;
-        for (let i = 0; i < dv; i++) out[oo + i] += pj * vc[vo + i]!;
+        const vo = g * dv * nCtx + j;
+        for (let i = 0; i < dv; i++) out[oo + i] += pj * vc[vo + i * nCtx]!;
       }
     }
   }

@@ -27,6 +27,44 @@ export interface KernelInfo {
   dot: Record<string, KernelPath>;
 }
 
+/** RoPE parameters of the native `rope` (ggml_rope_ext's, same meaning). */
+export interface NativeRopeParams {
+  /** 0 = norm (pairs 2i, 2i+1: llama), 2 = neox (pairs i, i + nDims/2: qwen2/3, gemma3); ggml GGML_ROPE_TYPE_*. */
+  mode: 0 | 2;
+  /** Rotated dims per head (even, ≤ headDim); the rest pass through. */
+  nDims: number;
+  freqBase: number;
+  /** 1 / linear scaling factor. */
+  freqScale: number;
+  /** YaRN extrapolation mix (0 = off), magnitude factor, ramp betas, original context. */
+  extFactor: number;
+  attnFactor: number;
+  betaFast: number;
+  betaSlow: number;
+  nCtxOrig: number;
+  /** float32 [nDims/2] per-pair theta divisors (llama3 `rope_freqs.weight`), or null. */
+  freqFactors: Float32Array | null;
+}
+
+/** Shape of one native `attention` call. */
+export interface NativeAttentionShape {
+  /** Query tokens of this micro-batch (llama.cpp's ubatch size: it picks the kqv kernel). */
+  nTok: number;
+  /** Position of the first query token; cache rows [0, pos0 + nTok) must be filled. */
+  pos0: number;
+  nHead: number;
+  /** Key/value heads; head h reads kv head floor(h / (nHead / nHeadKv)). */
+  nHeadKv: number;
+  headDimK: number;
+  headDimV: number;
+  /** Cache capacity in positions (llama.cpp kv_size; sets the padded n_kv). */
+  nCtx: number;
+  /** Score scale (kq_scale of ggml_soft_max_ext), e.g. 1/sqrt(headDimK); gemma3 passes 1. */
+  scale: number;
+  /** Sliding window in tokens (0 = full causal): key p0 is visible from query p1 iff p1 - p0 < window. */
+  window: number;
+}
+
 /** The native kernel set. Type ids are ggml ids (`GGMLType`); element counts are elements, not bytes. */
 export interface NativeKernels {
   /**
@@ -36,6 +74,30 @@ export interface NativeKernels {
    * Multithreaded over the pool (`setThreads`). Throws on bad types or short buffers.
    */
   matmul(type: number, w: Uint8Array, nOut: number, nIn: number, x: Float32Array, nTok: number, y: Float32Array): void;
+  /**
+   * Rotary position embedding in place on `x` float32 [nTok, nHeads, headDim]; token t is at
+   * position pos0 + t. Bit-identical to ggml-cpu's `ggml_compute_forward_rope_flt<float>` (ops.cpp:
+   * ggml_rope_cache_init, rope_yarn, rotate_pairs) in llama.cpp's prebuilt x86 binary, including
+   * its FMA contractions (native/sf_attn.c).
+   */
+  rope(x: Float32Array, nTok: number, nHeads: number, headDim: number, pos0: number, params: NativeRopeParams): void;
+  /**
+   * Causal (optionally sliding-window) grouped-query attention over the float32 KV cache:
+   * `out` float32 [nTok, nHead*headDimV] from `q` float32 [nTok, nHead*headDimK], `k` float32
+   * [nCtx, nHeadKv*headDimK] and `vT` float32 [nHeadKv*headDimV, nCtx] (V stored transposed).
+   * Bit-identical to llama.cpp's non-flash path (llama-graph.cpp build_attn_mha): kq by
+   * ggml_vec_dot_f32, ggml_soft_max_ext (ggml_v_expf chunks of 16, double sum) over n_kv padded
+   * to a multiple of 256 (llama-kv-cache.cpp get_n_kv), kqv by llamafile tinyBLAS (nTok ≥ 2) or
+   * ggml_vec_dot_f32 (nTok = 1). Multithreaded over (token, head); independent of the thread count.
+   */
+  attention(q: Float32Array, k: Float32Array, vT: Float32Array, out: Float32Array, shape: NativeAttentionShape): void;
+  /**
+   * `out[i] = silu(g[i]) * u[i]` for i < n, bit-identical to ggml-cpu's `ggml_vec_swiglu_f32`
+   * (AVX-512 build: chunks of 16 by ggml_v_silu with ggml_v_expf, the tail by expf). `out` may alias g or u.
+   */
+  swiglu(g: Float32Array, u: Float32Array, out: Float32Array, n: number): void;
+  /** llama.cpp's padded n_kv for a cache of nCtx cells with `used` filled: min(nCtx, max(256, ceil256(used))). */
+  attnNKv(nCtx: number, used: number): number;
   /** Dequantize rows `ids` of W (rows of nIn elements) into `out[ids.length, nIn]` (embedding lookup). */
   getRows(type: number, w: Uint8Array, nIn: number, ids: Int32Array, out: Float32Array): void;
   /** Dequantize `n` elements (a multiple of the block size) from `src` (raw blocks) into `out`. */
