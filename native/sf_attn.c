@@ -48,10 +48,10 @@ static void rope_cache(const sf_rope_params *p, float theta_scale, const float c
 }
 
 /*
- * ggml_compute_forward_rope_flt<float> (ops.cpp; rotate_pairs). The contraction differs by mode
- * because GCC vectorizes only the NORM loop (pair-swapped vectors):
- *   NORM: y0 = fma(x0, cos, -(x1*sin)), y1 = fma(x1, cos, x0*sin)
- *   NEOX: y0 = fma(x0, cos, -(x1*sin)), y1 = fma(x0, sin, x1*cos)
+ * ggml_compute_forward_rope_flt<float> (ops.cpp; rotate_pairs) as GCC contracts
+ * `x0*cos - x1*sin` and `x0*sin + x1*cos` in llama.cpp's binary (checked against it op by op,
+ * both the vectorized NORM loop and the scalar NEOX loop):
+ *   y0 = fma(x0, cos, -(x1*sin)),  y1 = fma(x0, sin, x1*cos)
  * Dims past n_dims are left unchanged.
  */
 void sf_rope_f32(float *x, int64_t n_tok, int64_t n_heads, int64_t head_dim, int64_t pos0, const sf_rope_params *p) {
@@ -83,7 +83,7 @@ void sf_rope_f32(float *x, int64_t n_tok, int64_t n_heads, int64_t head_dim, int
           const float c = cache[i0], s = cache[i0 + 1];
           const float x0 = v[i0], x1 = v[i0 + 1];
           v[i0] = fmaf(x0, c, -(x1 * s));
-          v[i0 + 1] = fmaf(x1, c, x0 * s);
+          v[i0 + 1] = fmaf(x0, s, x1 * c);
         }
       }
     }
