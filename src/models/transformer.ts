@@ -193,7 +193,10 @@ export class Transformer implements CausalLM {
       rmsNorm(S.x, L.ffnNorm, S.h, m, d, c.rmsEps);
       this.mm(L.wGate, S.h, m, S.g);
       this.mm(L.wUp, S.h, m, S.u);
-      gatedActivation(c.activation, S.g, S.u, S.g, m * c.nFF);
+      // SwiGLU in the native kernel (ggml_vec_swiglu_f32's ggml_v_expf, bit-identical to llama.cpp);
+      // GeGLU through ggml's F16 GELU table in TS.
+      if (c.activation === 'silu') this.kern.swiglu(S.g.subarray(0, m * c.nFF), S.u.subarray(0, m * c.nFF), S.g.subarray(0, m * c.nFF), m * c.nFF);
+      else gatedActivation(c.activation, S.g, S.u, S.g, m * c.nFF);
       this.mm(L.wDown, S.g, m, S.o);
       if (L.postFfnNorm) rmsNorm(S.o, L.postFfnNorm, S.o, m, d, c.rmsEps);
       for (let i = 0; i < m * d; i++) S.x[i] = S.o[i]! + S.x[i]!;
