@@ -12,8 +12,10 @@ import { parseGGUF, GGUFValueType as T } from '../../src/formats/gguf/reader.js'
 import { serializeGGUF } from '../../src/formats/gguf/writer.js';
 import { GGMLType } from '../../src/core/ggml-type.js';
 import { ModelFormatError, SynfluxError, UnsupportedTensorTypeError } from '../../src/core/errors.js';
+import { repoRoot } from '../helpers/paths.js';
+import { join } from 'node:path';
 
-const SMOL = new URL('../../.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf', import.meta.url).pathname;
+const SMOL = join(repoRoot(), '.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf');
 
 function setU32(b: Uint8Array, off: number, v: number): Uint8Array {
   new DataView(b.buffer, b.byteOffset).setUint32(off, v, true);

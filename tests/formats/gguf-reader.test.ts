@@ -10,9 +10,11 @@ import { existsSync } from 'node:fs';
 import { openGGUF, GGUFValueType } from '../../src/formats/gguf/reader.js';
 import { GGMLType } from '../../src/core/ggml-type.js';
 import { pythonGGUFSkip, runPython } from './python-helper.js';
+import { repoRoot } from '../helpers/paths.js';
+import { join } from 'node:path';
 
-const SMOL = new URL('../../.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf', import.meta.url).pathname;
-const GEMMA = new URL('../../.cache/models/gemma-3-270m-q4_k_m.gguf', import.meta.url).pathname;
+const SMOL = join(repoRoot(), '.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf');
+const GEMMA = join(repoRoot(), '.cache/models/gemma-3-270m-q4_k_m.gguf');
 
 test('SmolLM2 GGUF: metadata and tensor table', { skip: !existsSync(SMOL) && 'SmolLM2 fixture missing (npm run fixtures)' }, () => {
   const g = openGGUF(SMOL);

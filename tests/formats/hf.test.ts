@@ -14,9 +14,11 @@ import { hfToGGUFName, ggufToHFNames, permuteQK, unpermuteQK, gemmaNormShift, ma
 import { openGGUF } from '../../src/formats/gguf/reader.js';
 import { ModelFormatError, UnsupportedArchitectureError, ShapeError } from '../../src/core/errors.js';
 import { pythonGGUFSkip, runPython } from './python-helper.js';
+import { repoRoot } from '../helpers/paths.js';
+import { join } from 'node:path';
 
-const SMOL = new URL('../../.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf', import.meta.url).pathname;
-const GEMMA = new URL('../../.cache/models/gemma-3-270m-q4_k_m.gguf', import.meta.url).pathname;
+const SMOL = join(repoRoot(), '.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf');
+const GEMMA = join(repoRoot(), '.cache/models/gemma-3-270m-q4_k_m.gguf');
 
 const SMOL_CONFIG = {
   architectures: ['LlamaForCausalLM'], attention_bias: false, attention_dropout: 0.0, bos_token_id: 1, eos_token_id: 2,

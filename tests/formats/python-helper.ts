@@ -4,9 +4,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { repoRoot } from '../helpers/paths.js';
+import { join } from 'node:path';
 
 /** llama.cpp checkout used as the reference (read-only). */
-export const LLAMA_CPP = new URL('../../.cache/llama.cpp', import.meta.url).pathname;
+export const LLAMA_CPP = join(repoRoot(), '.cache/llama.cpp');
 const GGUF_PY = `${LLAMA_CPP}/gguf-py`;
 
 /** Run `code` with python3 (gguf-py importable); returns stdout, throws with stderr on failure. */
