@@ -6,6 +6,7 @@
  * tg: `n` tokens evaluated one at a time from an empty cache (llama-bench `tg`). Best of `reps`.
  */
 import { parseArgs } from 'node:util';
+import { benchTokens } from '../src/bench/measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -16,31 +17,10 @@ const { values } = parseArgs({
 const P = Number(values.p), N = Number(values.n), T = Number(values.t), REPS = Number(values.reps);
 const model = values.model!;
 
-function tokensFor(nVocab: number, n: number, seed: number): number[] {
-  // Deterministic pseudo-random token ids away from the special-token range.
-  let s = seed >>> 0;
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; out.push(100 + (s % Math.max(1, nVocab - 200))); }
-  return out;
-}
-
 async function runSynflux() {
-  const { loadModel } = await import('../src/models/load.js');
-  const t0 = performance.now();
-  const m = await loadModel(model, { threads: T, contextSize: Math.max(P, N) + 16 });
-  const load = performance.now() - t0;
-  let pp = 0, tg = 0;
-  for (let r = 0; r < REPS; r++) {
-    m.truncate(0);
-    const toks = tokensFor(m.config.nVocab, P, r + 1);
-    const a = performance.now(); m.forward(toks); const ppMs = performance.now() - a;
-    pp = Math.max(pp, P / (ppMs / 1000));
-    m.truncate(0);
-    const g = tokensFor(m.config.nVocab, N, r + 7);
-    const b = performance.now(); for (const x of g) m.forward([x]); const tgMs = performance.now() - b;
-    tg = Math.max(tg, N / (tgMs / 1000));
-  }
-  return { load, pp, tg };
+  const { measureModel } = await import('../src/bench/measure.js');
+  const r = await measureModel(model, { p: P, n: N, threads: T, reps: REPS });
+  return { load: r.load_ms, pp: r.pp_tok_s, tg: r.tg_tok_s };
 }
 
 async function runLlamaCpp() {
@@ -54,12 +34,12 @@ async function runLlamaCpp() {
   let pp = 0, tg = 0;
   for (let r = 0; r < REPS; r++) {
     let seq = ctx.getSequence();
-    const toks = tokensFor(nVocab, P, r + 1);
+    const toks = benchTokens(nVocab, P, r + 1);
     const a = performance.now(); await seq.evaluateWithoutGeneratingNewTokens(toks as never); const ppMs = performance.now() - a;
     pp = Math.max(pp, P / (ppMs / 1000));
     seq.dispose();
     seq = ctx.getSequence();
-    const g = tokensFor(nVocab, N, r + 7);
+    const g = benchTokens(nVocab, N, r + 7);
     const b = performance.now(); for (const x of g) await seq.evaluateWithoutGeneratingNewTokens([x] as never); const tgMs = performance.now() - b;
     tg = Math.max(tg, N / (tgMs / 1000));
     seq.dispose();

@@ -1,5 +1,5 @@
 /**
- * The commander program: subcommands `run`, `chat`, `inspect`. Each action imports its module
+ * The commander program: subcommands `run`, `chat`, `inspect`, `bench`. Each action imports its module
  * lazily, so `--help` and `inspect` never load the model code or native kernels.
  */
 import { Command } from 'commander';
@@ -68,6 +68,20 @@ export function buildProgram(io: CliIO): Command {
     .action(async (path: string, opts: { json?: boolean }) => {
       const { inspectCommand } = await import('./inspect.js');
       await inspectCommand(path, opts, io);
+    });
+
+  program
+    .command('bench')
+    .description('measure prefill (pp) and decode (tg) tokens/s, load time and peak RSS')
+    .option('--model <path>', 'GGUF model (default: $SYNFLUX_MODEL, else SmolLM2-135M-Instruct)')
+    .option('-p <n>', 'prompt tokens for pp (default 512)')
+    .option('-n <n>', 'generated tokens for tg (default 128)')
+    .option('-t, --threads <n>', 'CPU threads (default 2)')
+    .option('--reps <n>', 'repetitions, best reported (default 3)')
+    .option('--json', 'print {pp_tok_s, tg_tok_s, load_ms, peak_rss_bytes}')
+    .action(async (opts) => {
+      const { benchCommand } = await import('./bench.js');
+      await benchCommand(opts, io);
     });
 
   return program;
