@@ -419,10 +419,11 @@ napi_value sf_js_rope(napi_env env, napi_callback_info info);
 napi_value sf_js_attention(napi_env env, napi_callback_info info);
 napi_value sf_js_attn_n_kv(napi_env env, napi_callback_info info);
 napi_value sf_js_swiglu(napi_env env, napi_callback_info info);
+napi_value sf_js_geglu(napi_env env, napi_callback_info info);
 
 static napi_value init(napi_env env, napi_value exports) {
   static const struct { const char *name; napi_callback cb; } fns[] = {
-    {"rope", sf_js_rope}, {"attention", sf_js_attention}, {"attnNKv", sf_js_attn_n_kv}, {"swiglu", sf_js_swiglu},
+    {"rope", sf_js_rope}, {"attention", sf_js_attention}, {"attnNKv", sf_js_attn_n_kv}, {"swiglu", sf_js_swiglu}, {"geglu", sf_js_geglu},
     {"matmul", js_matmul}, {"getRows", js_get_rows}, {"dequantize", js_dequantize}, {"quantize", js_quantize},
     {"quantizeActivation", js_quantize_act}, {"activationType", js_activation_type}, {"rowSize", js_row_size},
     {"setThreads", js_set_threads}, {"getThreads", js_get_threads}, {"cpuFeatures", js_cpu_features},

@@ -56,6 +56,8 @@ int sf_attention_f32(const float *q, const float *k, const float *vt, float *out
 
 /* y = silu(x) * g over n floats, as ggml_vec_swiglu_f32 (AVX-512 build); y may alias x or g. */
 void sf_swiglu_f32(int64_t n, float *y, const float *x, const float *g);
+/* y = gelu(x) * g over n floats, as ggml_vec_geglu_f32 (F16 GELU table); y may alias x or g. */
+void sf_geglu_f32(int64_t n, float *y, const float *x, const float *g);
 
 /* AVX-512 kernels (sf_attn_avx512.c); sf_attn_avx512_compiled() is 0 when built without AVX-512. */
 int sf_attn_avx512_compiled(void);

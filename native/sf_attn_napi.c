@@ -7,6 +7,7 @@
  *     shape: { nTok, pos0, nHead, nHeadKv, headDimK, headDimV, nCtx, scale, window }
  *   attnNKv(nCtx, used) -> llama.cpp's padded n_kv
  *   swiglu(g, u, out: Float32Array, n)                               out = silu(g) * u, see sf_swiglu_f32
+ *   geglu(g, u, out: Float32Array, n)                                out = gelu(g) * u, see sf_geglu_f32
  * Arguments are validated; bad ones throw TypeError/RangeError with code ERR_SYNFLUX_ARG.
  */
 #include <math.h>
@@ -195,6 +196,22 @@ napi_value sf_js_swiglu(napi_env env, napi_callback_info info) {
     return NULL;
   if (gl < (size_t)n || ul < (size_t)n || ol < (size_t)n) FAIL(range_error, "%s: g, u and out need n = %lld floats", fn, (long long)n);
   sf_swiglu_f32(n, o, g, u);
+  napi_get_undefined(env, &r);
+  return r;
+}
+
+/* geglu(g, u, out, n): out[i] = gelu(g[i]) * u[i] (ggml_vec_geglu_f32). */
+napi_value sf_js_geglu(napi_env env, napi_callback_info info) {
+  napi_value a[8], r;
+  float *g, *u, *o;
+  size_t gl, ul, ol;
+  int64_t n;
+  const char *fn = "geglu";
+  if (!args(env, info, 4, a, fn) || !f32(env, a[0], fn, "g", &g, &gl) || !f32(env, a[1], fn, "u", &u, &ul) ||
+      !f32(env, a[2], fn, "out", &o, &ol) || !integer(env, a[3], fn, "n", 0, BIG, &n))
+    return NULL;
+  if (gl < (size_t)n || ul < (size_t)n || ol < (size_t)n) FAIL(range_error, "%s: g, u and out need n = %lld floats", fn, (long long)n);
+  sf_geglu_f32(n, o, g, u);
   napi_get_undefined(env, &r);
   return r;
 }

@@ -178,6 +178,13 @@ typedef struct {
   sf_vec_dot_fn vec_dot[SF_TYPE_COUNT];   /* by weight type */
   sf_vec_dot_n_fn vec_dot_n[SF_TYPE_COUNT]; /* optional multi-row variant (NULL: loop vec_dot) */
   const char *impl[SF_TYPE_COUNT];        /* which path implements vec_dot[type] */
+  /* Q4_K weights with a row count that is a multiple of 8, which ggml-cpu on AVX2 repacks to
+   * q4_K_8x8 and multiplies with ggml_gemv/gemm_q4_K_8x8_q8_K (another float order); NULL: none. */
+  sf_vec_dot_fn q4_K_x8;
+  sf_vec_dot_n_fn q4_K_x8_n;
+  /* ... and for the first n_tok - n_tok % 4 activation rows (ggml_gemm_q4_K_8x8_q8_K). */
+  sf_vec_dot_fn q4_K_x8_gemm;
+  sf_vec_dot_n_fn q4_K_x8_gemm_n;
 } sf_kernel_table;
 
 /* Fill `k` with the kernels of one path; each only overrides the entries it implements, so

@@ -11,6 +11,7 @@
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #include <immintrin.h>
+#include <math.h>
 
 static inline float hsum_ps(__m256 v) {
   __m128 r = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -198,18 +199,36 @@ static inline int k_min_sum(const int16_t *bsums, const uint8_t *mins) {
   return s;
 }
 
+/* Σ of the 8 int32 lanes (exact). */
+static inline int32_t hsum_epi32(__m256i v) {
+  __m128i r = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0x4E));
+  r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0xB1));
+  return _mm_cvtsi128_si32(r);
+}
+
 /* Q4_K · Q8_K: per 32-element sub-block Σ q·y (q ≤ 15: pair sums ≤ 3840) times its 6-bit scale
- * via vpmaddwd (≤ 2·3840·63 per lane), minus dmin·Σ bsums·mins. */
-ROWS_INLINE void q4_K_rows(int n, const sf_block_q4_K *x, const uint8_t *a, size_t as, const int nr, float *out) {
+ * via vpmaddwd (≤ 2·3840·63 per lane). Two float orders, both from ggml-cpu on x86:
+ *  - repacked = 0 (arch/x86/quants.c ggml_vec_dot_q4_K_q8_K): the 8 int32 lanes are accumulated
+ *    as floats (fma with d·y.d per block), the mins part in 4 lanes (lane k: sub-blocks 2k, 2k+1)
+ *    with fma by -y.d·dmin; result hsum8(acc) + ((m0 + m2) + (m1 + m3)).
+ *  - repacked = 1 (arch/x86/repack.cpp ggml_gemv/gemm_q4_K_8x8_q8_K, used for Q4_K weights whose
+ *    row count is a multiple of 8): per block the whole scaled integer sum and the whole mins sum,
+ *    acc = fma((float)isum, d·y.d, acc), accm = fma((float)imin, dmin·y.d, accm); result acc - accm.
+ *  - repacked = 2 (ggml_gemm_q4_K_8x8_q8_K, the first n_tok - n_tok % 4 activation rows of a batch):
+ *    the same, but the fmas run per 64 elements (sub-block pairs 2j, 2j+1) instead of per block. */
+ROWS_INLINE void q4_K_rows_impl(int n, const sf_block_q4_K *x, const uint8_t *a, size_t as, const int nr, float *out, const int repacked) {
   __m256 acc[NR_MAX];
-  float accm[NR_MAX];
-  for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); accm[r] = 0; }
+  __m128 accm4[NR_MAX];
+  float accs[NR_MAX], accms[NR_MAX];
+  for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); accm4[r] = _mm_setzero_ps(); accs[r] = 0; accms[r] = 0; }
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   for (int i = 0; i < n / SF_QK_K; i++) {
     uint8_t sc[8], mn[8];
     for (int j = 0; j < 8; j++) sf_get_scale_min_k4(j, x[i].scales, &sc[j], &mn[j]);
     const float dx = h2f(x[i].d), mx = h2f(x[i].dmin);
     __m256i sumi[NR_MAX];
+    int32_t isb[NR_MAX][4];
     for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
     for (int j = 0; j < 4; j++) {
       const __m256i q4 = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * j));
@@ -220,15 +239,45 @@ ROWS_INLINE void q4_K_rows(int n, const sf_block_q4_K *x, const uint8_t *a, size
         const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8)), s0);
         const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32))), s1);
         sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(p0, p1));
+        if (repacked == 2) isb[r][j] = hsum_epi32(_mm256_add_epi32(p0, p1));
       }
     }
     for (int r = 0; r < nr; r++) {
       const sf_block_q8_K *y = ACT(sf_block_q8_K, r, i);
-      accm[r] += mx * y->d * (float)k_min_sum(y->bsums, mn);
-      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * y->d), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+      int32_t ms[8]; /* mins lanes: sub-block sums of the activations times the mins */
+      for (int j = 0; j < 8; j++) ms[j] = (int32_t)mn[j] * (int32_t)(y->bsums[2 * j] + y->bsums[2 * j + 1]);
+      if (repacked == 2) {
+        for (int j = 0; j < 4; j++) {
+          accs[r] = fmaf((float)isb[r][j], dx * y->d, accs[r]);
+          accms[r] = fmaf((float)(ms[2 * j] + ms[2 * j + 1]), mx * y->d, accms[r]);
+        }
+      } else if (repacked) {
+        int32_t imin = 0;
+        for (int j = 0; j < 8; j++) imin += ms[j];
+        accs[r] = fmaf((float)hsum_epi32(sumi[r]), dx * y->d, accs[r]);
+        accms[r] = fmaf((float)imin, mx * y->d, accms[r]);
+      } else {
+        const __m128i prod = _mm_setr_epi32(ms[0] + ms[1], ms[2] + ms[3], ms[4] + ms[5], ms[6] + ms[7]);
+        accm4[r] = _mm_fmadd_ps(_mm_set1_ps(-y->d * mx), _mm_cvtepi32_ps(prod), accm4[r]);
+        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * dx), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+      }
     }
   }
-  for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]) - accm[r];
+  for (int r = 0; r < nr; r++) {
+    if (repacked) { out[r] = accs[r] - accms[r]; continue; }
+    __m128 m = _mm_add_ps(accm4[r], _mm_movehl_ps(accm4[r], accm4[r]));
+    m = _mm_add_ss(m, _mm_movehdup_ps(m));
+    out[r] = hsum_ps(acc[r]) + _mm_cvtss_f32(m);
+  }
+}
+ROWS_INLINE void q4_K_rows(int n, const sf_block_q4_K *x, const uint8_t *a, size_t as, const int nr, float *out) {
+  q4_K_rows_impl(n, x, a, as, nr, out, 0);
+}
+ROWS_INLINE void q4_Kx8_rows(int n, const sf_block_q4_K *x, const uint8_t *a, size_t as, const int nr, float *out) {
+  q4_K_rows_impl(n, x, a, as, nr, out, 1);
+}
+ROWS_INLINE void q4_Kx8g_rows(int n, const sf_block_q4_K *x, const uint8_t *a, size_t as, const int nr, float *out) {
+  q4_K_rows_impl(n, x, a, as, nr, out, 2);
 }
 
 /* Q5_K · Q8_K: as Q4_K with the fifth bit from qh (q ≤ 31: pair sums ≤ 7936). */
@@ -267,7 +316,7 @@ static float dot_q5_K(int n, const void *vw, const void *va) {
 ROWS_INLINE void q6_K_rows(int n, const sf_block_q6_K *x, const uint8_t *a, size_t as, const int nr, float *out) {
   __m256 acc[NR_MAX];
   for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
-  const __m256i m4 = _mm256_set1_epi8(0x0F), m32 = _mm256_set1_epi8(32);
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
   const __m256i h03 = _mm256_set1_epi8(0x03), h0c = _mm256_set1_epi8(0x0C), h30 = _mm256_set1_epi8(0x30);
   const __m256i hc0 = _mm256_set1_epi8((char)0xC0);
   for (int i = 0; i < n / SF_QK_K; i++) {
@@ -287,14 +336,18 @@ ROWS_INLINE void q6_K_rows(int n, const sf_block_q6_K *x, const uint8_t *a, size
         const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g]));
         for (int r = 0; r < nr; r++) {
           const __m256i yv = _mm256_loadu_si256((const __m256i *)(ACT(sf_block_q8_K, r, i)->qs + 128 * half + 32 * g));
-          const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[g], yv), _mm256_maddubs_epi16(m32, yv));
-          sumi[r] = _mm256_add_epi32(sumi[r], _mm256_madd_epi16(p, s));
+          sumi[r] = _mm256_add_epi32(sumi[r], _mm256_madd_epi16(_mm256_maddubs_epi16(q[g], yv), s));
         }
       }
     }
     const float dx = h2f(x[i].d);
-    for (int r = 0; r < nr; r++)
-      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * ACT(sf_block_q8_K, r, i)->d), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[i].scales));
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_K *y = ACT(sf_block_q8_K, r, i);
+      /* the -32 offset per lane k: 32 · (bsums[2k]·sc[2k] + bsums[2k+1]·sc[2k+1]) */
+      const __m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)y->bsums), sc16), 5);
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * dx), _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[r], sub)), acc[r]);
+    }
   }
   for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]);
 }
@@ -316,6 +369,8 @@ ROWS_ENTRIES(q5_0, sf_block_q5_0)
 ROWS_ENTRIES(q5_1, sf_block_q5_1)
 ROWS_ENTRIES(q8_0, sf_block_q8_0)
 ROWS_ENTRIES(q4_K, sf_block_q4_K)
+ROWS_ENTRIES(q4_Kx8, sf_block_q4_K)
+ROWS_ENTRIES(q4_Kx8g, sf_block_q4_K)
 ROWS_ENTRIES(q6_K, sf_block_q6_K)
 
 int sf_fill_avx2(sf_kernel_table *k) {
@@ -334,6 +389,10 @@ int sf_fill_avx2(sf_kernel_table *k) {
   k->vec_dot_n[SF_Q5_1] = dotn_q5_1;
   k->vec_dot_n[SF_Q8_0] = dotn_q8_0;
   k->vec_dot_n[SF_Q4_K] = dotn_q4_K;
+  k->q4_K_x8 = dot_q4_Kx8;
+  k->q4_K_x8_n = dotn_q4_Kx8;
+  k->q4_K_x8_gemm = dot_q4_Kx8g;
+  k->q4_K_x8_gemm_n = dotn_q4_Kx8g;
   k->vec_dot_n[SF_Q6_K] = dotn_q6_K;
   return 1;
 }

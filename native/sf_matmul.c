@@ -250,6 +250,9 @@ void sf_pool_run(sf_task_fn fn, void *ctx) {
 typedef struct {
   sf_vec_dot_fn dot;
   sf_vec_dot_n_fn dotn;
+  sf_vec_dot_fn dot_g;     /* tokens < gemm_rows use dot_g/dotn_g (repacked Q4_K gemm); NULL: none */
+  sf_vec_dot_n_fn dotn_g;
+  int64_t gemm_rows;
   sf_from_float_fn qact;
   const uint8_t *w;
   size_t w_row, a_row;
@@ -294,11 +297,14 @@ static void mm_dot_task(void *vctx, int ith, int nth) {
       if (c->dotn) {
         float o[4];
         for (; t + 4 <= t1; t += 4) {
-          c->dotn((int)c->n_in, wr, c->act + (size_t)t * c->a_row, c->a_row, 4, o);
+          /* 4-row groups start at multiples of 4, so a group is all below gemm_rows or all above */
+          if (c->dotn_g && t < c->gemm_rows) c->dotn_g((int)c->n_in, wr, c->act + (size_t)t * c->a_row, c->a_row, 4, o);
+          else c->dotn((int)c->n_in, wr, c->act + (size_t)t * c->a_row, c->a_row, 4, o);
           for (int q = 0; q < 4; q++) c->y[(t + q) * c->n_out + r] = o[q];
         }
       }
-      for (; t < t1; t++) c->y[t * c->n_out + r] = c->dot((int)c->n_in, wr, c->act + (size_t)t * c->a_row);
+      for (; t < t1; t++)
+        c->y[t * c->n_out + r] = (c->dot_g && t < c->gemm_rows ? c->dot_g : c->dot)((int)c->n_in, wr, c->act + (size_t)t * c->a_row);
     }
   }
 }
@@ -308,8 +314,10 @@ int sf_matmul(int type, const void *w, int64_t n_out, int64_t n_in, const float 
   const sf_type_traits *ta = sf_traits(tw->act_type);
   const sf_kernel_table *k = sf_kernels();
   if (n_out == 0 || n_tok == 0) return 0;
+  const int x8 = type == SF_Q4_K && n_out % 8 == 0 && k->q4_K_x8 != NULL;
   mm_ctx c = {
-    .dot = k->vec_dot[type], .dotn = k->vec_dot_n[type], .qact = ta->quantize_act, .w = w, .w_row = sf_row_size(tw, n_in),
+    .dot = x8 ? k->q4_K_x8 : k->vec_dot[type], .dotn = x8 ? k->q4_K_x8_n : k->vec_dot_n[type],
+    .dot_g = x8 ? k->q4_K_x8_gemm : NULL, .dotn_g = x8 ? k->q4_K_x8_gemm_n : NULL, .gemm_rows = n_tok - n_tok % 4, .qact = ta->quantize_act, .w = w, .w_row = sf_row_size(tw, n_in),
     .a_row = sf_row_size(ta, n_in), .n_out = n_out, .n_in = n_in, .n_tok = n_tok, .x = x, .y = y,
   };
   pthread_mutex_lock(&g_run_mu);

@@ -18,7 +18,6 @@ import { RequestError } from '../core/errors.js';
 import { KVCache } from '../nn/kv-cache.js';
 import { rmsNorm } from '../nn/norm.js';
 import type { RopeParams } from '../nn/rope.js';
-import { gatedActivation } from '../nn/activations.js';
 import { native, type NativeKernels, type NativeRopeParams } from '../backends/cpu/native.js';
 
 /** Largest number of tokens evaluated in one pass; longer prompts are split (llama.cpp n_ubatch). */
@@ -193,10 +192,11 @@ export class Transformer implements CausalLM {
       rmsNorm(S.x, L.ffnNorm, S.h, m, d, c.rmsEps);
       this.mm(L.wGate, S.h, m, S.g);
       this.mm(L.wUp, S.h, m, S.u);
-      // SwiGLU in the native kernel (ggml_vec_swiglu_f32's ggml_v_expf, bit-identical to llama.cpp);
-      // GeGLU through ggml's F16 GELU table in TS.
-      if (c.activation === 'silu') this.kern.swiglu(S.g.subarray(0, m * c.nFF), S.u.subarray(0, m * c.nFF), S.g.subarray(0, m * c.nFF), m * c.nFF);
-      else gatedActivation(c.activation, S.g, S.u, S.g, m * c.nFF);
+      // SwiGLU / GeGLU in the native kernels (ggml_vec_swiglu_f32's ggml_v_expf; ggml_vec_geglu_f32's
+      // F16 GELU table), bit-identical to llama.cpp.
+      const nf = m * c.nFF;
+      if (c.activation === 'silu') this.kern.swiglu(S.g.subarray(0, nf), S.u.subarray(0, nf), S.g.subarray(0, nf), nf);
+      else this.kern.geglu(S.g.subarray(0, nf), S.u.subarray(0, nf), S.g.subarray(0, nf), nf);
       this.mm(L.wDown, S.g, m, S.o);
       if (L.postFfnNorm) rmsNorm(S.o, L.postFfnNorm, S.o, m, d, c.rmsEps);
       for (let i = 0; i < m * d; i++) S.x[i] = S.o[i]! + S.x[i]!;

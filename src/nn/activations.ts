@@ -11,10 +11,14 @@ const fr = Math.fround;
 const GELU_COEF_A = fr(0.044715);
 const SQRT_2_OVER_PI = fr(0.79788456080286535587989211986876);
 
-/** tanh-approximated GELU in float32 arithmetic (ggml_gelu_f32). */
+/**
+ * tanh-approximated GELU in float32 arithmetic (ggml_gelu_f32 as GCC contracts it on x86: one FMA
+ * for 1 + (0.044715x)·x, emulated here in double; the product of two floats is exact in double).
+ * The native kernel (`geglu` in src/backends/cpu/native.ts) is the bit-exact one used by the model.
+ */
 export function geluF32(x: number): number {
   x = fr(x);
-  const inner = fr(fr(SQRT_2_OVER_PI * x) * fr(1 + fr(fr(GELU_COEF_A * x) * x)));
+  const inner = fr(fr(SQRT_2_OVER_PI * x) * fr(fr(GELU_COEF_A * x) * x + 1));
   return fr(fr(fr(0.5 * x)) * fr(1 + fr(Math.tanh(inner))));
 }
 

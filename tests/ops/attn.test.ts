@@ -11,6 +11,8 @@ import { native, type NativeRopeParams } from '../../src/backends/cpu/native.js'
 import { applyRope, ropeCache, type RopeParams } from '../../src/nn/rope.js';
 import { attention } from '../../src/nn/attention.js';
 import { gaussian } from './helpers.js';
+import { gatedActivation } from '../../src/nn/activations.js';
+import { f16BitsToF32 } from '../../src/core/f16.js';
 
 const k = native();
 
@@ -138,4 +140,22 @@ test('swiglu: silu(g)·u within 1e-6 relative of float64; rope/attention validat
   assert.equal(k.attnNKv(512, 5), 256);
   assert.equal(k.attnNKv(512, 257), 512);
   assert.equal(k.attnNKv(100, 5), 100);
+});
+
+test('geglu: native F16-table GELU equals the TypeScript table for every F16 input, saturates at ±10', () => {
+  // Every F16 value as the gate (the table's whole domain), with u = 1 and u random.
+  const n = 65536 + 6;
+  const g = new Float32Array(n), u1 = new Float32Array(n).fill(1), u = gaussian(n, 3);
+  for (let h = 0; h < 65536; h++) g[h] = f16BitsToF32(h);
+  g.set([-10, 10, -10.5, 12, 9.999, -9.999], 65536);
+  for (const uu of [u1, u]) {
+    const a = new Float32Array(n), b = new Float32Array(n);
+    k.geglu(g, uu, a, n);
+    gatedActivation('gelu', g, uu, b, n);
+    for (let i = 0; i < n; i++) assert.ok(Object.is(a[i], b[i]) || (Number.isNaN(a[i]) && Number.isNaN(b[i])), `i=${i} g=${g[i]}: ${a[i]} vs ${b[i]}`);
+  }
+  const out = new Float32Array(2);
+  k.geglu(new Float32Array([-10, 10]), new Float32Array([3, 3]), out, 2);
+  assert.deepEqual([...out], [0, 30]);
+  assert.throws(() => k.geglu(g, u, new Float32Array(3), n), RangeError);
 });

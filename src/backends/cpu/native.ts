@@ -96,6 +96,11 @@ export interface NativeKernels {
    * (AVX-512 build: chunks of 16 by ggml_v_silu with ggml_v_expf, the tail by expf). `out` may alias g or u.
    */
   swiglu(g: Float32Array, u: Float32Array, out: Float32Array, n: number): void;
+  /**
+   * `out[i] = gelu(g[i]) * u[i]` for i < n, bit-identical to ggml-cpu's `ggml_vec_geglu_f32`
+   * (GGML_GELU_FP16 table built from ggml_gelu_f32 with GCC's FMA contraction). `out` may alias g or u.
+   */
+  geglu(g: Float32Array, u: Float32Array, out: Float32Array, n: number): void;
   /** llama.cpp's padded n_kv for a cache of nCtx cells with `used` filled: min(nCtx, max(256, ceil256(used))). */
   attnNKv(nCtx: number, used: number): number;
   /** Dequantize rows `ids` of W (rows of nIn elements) into `out[ids.length, nIn]` (embedding lookup). */
