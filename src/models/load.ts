@@ -11,6 +11,7 @@ import { Transformer } from './transformer.js';
 import type { LLMConfig } from './config.js';
 import { tokenizerFromGGUF } from '../tokenizers/index.js';
 import { native } from '../backends/cpu/native.js';
+import { kernelsFor, type BackendName } from '../backends/kernels.js';
 import { UnsupportedTensorTypeError, ModelFormatError } from '../core/errors.js';
 import { typeInfo } from '../core/ggml-type.js';
 
@@ -20,6 +21,8 @@ export interface LoadOptions {
   threads?: number;
   /** KV cache size in tokens (default min(4096, training context)). */
   contextSize?: number;
+  /** Compute backend for the kernels (default `cpu`, the native addon; `wasm` where built). */
+  backend?: BackendName;
   /** Use mmap for the weights (default true). */
   mmap?: boolean;
   /** Called as the weights are bound: bytes done of total bytes. */
@@ -108,9 +111,9 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<L
   const config = spec.configFromGGUF(file);
   const tokenizer = tokenizerFromGGUF(file.metadata);
   const weights = bindWeights(file, config);
-  const k = native();
-  k.setThreads(Math.max(1, Math.floor(opts.threads ?? 2)));
-  const model = new Transformer(config, weights, tokenizer, { nCtx: opts.contextSize }) as Transformer & { file: GGUFFile };
+  const kernels = await kernelsFor(opts.backend ?? 'cpu');
+  kernels.setThreads(Math.max(1, Math.floor(opts.threads ?? 2)));
+  const model = new Transformer(config, weights, tokenizer, { nCtx: opts.contextSize, kernels }) as Transformer & { file: GGUFFile };
   Object.defineProperty(model, 'file', { value: file, enumerable: false });
   opts.onProgress?.(bytes.byteLength, bytes.byteLength);
   return model as LoadedModel;

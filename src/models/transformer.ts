@@ -18,7 +18,8 @@ import { RequestError } from '../core/errors.js';
 import { KVCache } from '../nn/kv-cache.js';
 import { rmsNorm } from '../nn/norm.js';
 import type { RopeParams } from '../nn/rope.js';
-import { native, type NativeKernels, type NativeRopeParams } from '../backends/cpu/native.js';
+import { native, type NativeRopeParams } from '../backends/cpu/native.js';
+import type { LayerKernels } from '../backends/kernels.js';
 
 /** Largest number of tokens evaluated in one pass; longer prompts are split (llama.cpp n_ubatch). */
 export const MAX_UBATCH = 512;
@@ -52,6 +53,8 @@ class Scratch {
 
 /** Options of {@link Transformer}. */
 export interface TransformerOptions {
+  /** Kernel set to run on (default: the native CPU addon). */
+  kernels?: LayerKernels;
   /** KV cache size in tokens (default min(4096, nCtxTrain)). */
   nCtx?: number;
 }
@@ -60,7 +63,7 @@ export interface TransformerOptions {
 export class Transformer implements CausalLM {
   readonly nCtx: number;
   private readonly cache: KVCache;
-  private readonly kern: NativeKernels;
+  private readonly kern: LayerKernels;
   private scratch: Scratch | null = null;
   private readonly ropeGlobal: NativeRopeParams;
   private readonly ropeLocal: NativeRopeParams;
@@ -70,7 +73,7 @@ export class Transformer implements CausalLM {
     const c = config;
     this.nCtx = Math.max(1, Math.min(opts.nCtx ?? 4096, c.nCtxTrain));
     this.cache = new KVCache(c.nLayer, this.nCtx, c.nHeadKv * c.headDimK, c.nHeadKv * c.headDimV);
-    this.kern = native();
+    this.kern = opts.kernels ?? native();
     const sc = c.ropeScaling;
     const freqScale = sc.type === 'linear' || sc.type === 'yarn' ? 1 / sc.factor : 1;
     const global: RopeParams = {
