@@ -14,7 +14,7 @@
 import { BaseTokenizer } from './base.js';
 import { MinHeap } from './heap.js';
 import { compilePattern, splitByRegexes, type PreTokenizerConfig } from './pretokenizer.js';
-import { byteEncode, byteTokenText, escapeWhitespace, utf8Encode } from './unicode.js';
+import { byteEncode, byteTokenText, codePointSpans, escapeWhitespace, utf8Encode } from './unicode.js';
 import type { Vocab } from './vocab.js';
 
 interface Bigram {
@@ -107,15 +107,7 @@ export class BpeTokenizer extends BaseTokenizer {
       if (this.config.name === 'gemma4' && /^\n+$/.test(word)) return [whole];
     }
     // Symbols: one per code point (byte-encoded words have one UTF-16 unit per byte).
-    const start: number[] = [];
-    const len: number[] = [];
-    for (let i = 0; i < word.length; ) {
-      const c = word.charCodeAt(i);
-      const n = c >= 0xd800 && c <= 0xdbff && i + 1 < word.length ? 2 : 1;
-      start.push(i);
-      len.push(n);
-      i += n;
-    }
+    const { start, len } = codePointSpans(word);
     const count = start.length;
     const prev = new Int32Array(count);
     const next = new Int32Array(count);

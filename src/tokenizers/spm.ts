@@ -12,7 +12,7 @@
 import { TokenizerError } from '../core/errors.js';
 import { BaseTokenizer } from './base.js';
 import { MinHeap } from './heap.js';
-import { escapeWhitespace, utf8Encode } from './unicode.js';
+import { codePointSpans, escapeWhitespace, utf8Encode } from './unicode.js';
 import type { Vocab } from './vocab.js';
 
 interface Bigram {
@@ -40,15 +40,7 @@ export class SpmTokenizer extends BaseTokenizer {
   protected encodeFragment(fragment: string, out: number[], prevSpecial: boolean): void {
     const text = escapeWhitespace(this.vocab.addSpacePrefix && prevSpecial ? ` ${fragment}` : fragment);
     const vocab = this.vocab;
-    const start: number[] = [];
-    const len: number[] = [];
-    for (let i = 0; i < text.length; ) {
-      const c = text.charCodeAt(i);
-      const n = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
-      start.push(i);
-      len.push(n);
-      i += n;
-    }
+    const { start, len } = codePointSpans(text);
     const count = start.length;
     if (count === 0) return;
     const prev = new Int32Array(count);

@@ -98,3 +98,20 @@ export function parseByteToken(text: string): number {
 export function isAsciiSpace(code: number): boolean {
   return code === 0x20 || (code >= 0x09 && code <= 0x0d);
 }
+
+/**
+ * Splits a string into code points as (start, length) pairs of UTF-16 offsets: the initial
+ * symbols of the BPE and SPM merge loops (llama.cpp splits on UTF-8 characters the same way).
+ */
+export function codePointSpans(text: string): { start: number[]; len: number[] } {
+  const start: number[] = [];
+  const len: number[] = [];
+  for (let i = 0; i < text.length; ) {
+    const c = text.charCodeAt(i);
+    const n = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
+    start.push(i);
+    len.push(n);
+    i += n;
+  }
+  return { start, len };
+}
