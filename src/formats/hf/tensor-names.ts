@@ -105,24 +105,7 @@ export function ggufToHFNames(arch: string, nLayer: number): Map<string, string>
  *   or the rows do not split into `nHead` heads of even size.
  */
 export function permuteQK(data: Float32Array, shape: readonly number[], nHead: number): Float32Array {
-  const rows = shape[0];
-  const cols = shape.slice(1).reduce((a, b) => a * b, 1);
-  if (rows * cols !== data.length || nHead <= 0 || rows % (2 * nHead) !== 0) {
-    throw new ShapeError('BAD_PERMUTE_SHAPE', `cannot permute [${shape.join(', ')}] (${data.length} values) into ${nHead} heads of even size`);
-  }
-  const headDim = rows / nHead;
-  const half = headDim / 2;
-  const out = new Float32Array(data.length);
-  for (let h = 0; h < nHead; h++) {
-    for (let i = 0; i < 2; i++) {
-      for (let j = 0; j < half; j++) {
-        const src = (h * headDim + i * half + j) * cols;
-        const dst = (h * headDim + 2 * j + i) * cols;
-        out.set(data.subarray(src, src + cols), dst);
-      }
-    }
-  }
-  return out;
+  return reorderQK(data, shape, nHead, false);
 }
 
 /**
@@ -131,10 +114,15 @@ export function permuteQK(data: Float32Array, shape: readonly number[], nHead: n
  * @throws ShapeError `BAD_PERMUTE_SHAPE` as {@link permuteQK}.
  */
 export function unpermuteQK(data: Float32Array, shape: readonly number[], nHead: number): Float32Array {
+  return reorderQK(data, shape, nHead, true);
+}
+
+/** Row reorder shared by {@link permuteQK} (HF → GGUF) and {@link unpermuteQK} (GGUF → HF). */
+function reorderQK(data: Float32Array, shape: readonly number[], nHead: number, inverse: boolean): Float32Array {
   const rows = shape[0];
   const cols = shape.slice(1).reduce((a, b) => a * b, 1);
-  if (rows * cols !== data.length || nHead <= 0 || rows % (2 * nHead) !== 0) {
-    throw new ShapeError('BAD_PERMUTE_SHAPE', `cannot unpermute [${shape.join(', ')}] (${data.length} values) into ${nHead} heads of even size`);
+  if (rows === undefined || rows * cols !== data.length || nHead <= 0 || rows % (2 * nHead) !== 0) {
+    throw new ShapeError('BAD_PERMUTE_SHAPE', `cannot ${inverse ? 'unpermute' : 'permute'} [${shape.join(', ')}] (${data.length} values) into ${nHead} heads of even size`);
   }
   const headDim = rows / nHead;
   const half = headDim / 2;
@@ -142,8 +130,9 @@ export function unpermuteQK(data: Float32Array, shape: readonly number[], nHead:
   for (let h = 0; h < nHead; h++) {
     for (let i = 0; i < 2; i++) {
       for (let j = 0; j < half; j++) {
-        const src = (h * headDim + 2 * j + i) * cols;
-        const dst = (h * headDim + i * half + j) * cols;
+        const hfRow = (h * headDim + i * half + j) * cols;
+        const ggufRow = (h * headDim + 2 * j + i) * cols;
+        const [src, dst] = inverse ? [ggufRow, hfRow] : [hfRow, ggufRow];
         out.set(data.subarray(src, src + cols), dst);
       }
     }
