@@ -6,7 +6,7 @@
 import { parseGGUF, type GGUFFile } from '../formats/gguf/reader.js';
 import { readFileBytes } from '../formats/file-bytes.js';
 import { getArch } from './registry.js';
-import { GGUFTensorSource, type DecoderWeights, type LayerWeights } from './weights.js';
+import { GGUFTensorSource, type DecoderWeights, type LayerWeights, type TensorSource } from './weights.js';
 import { Transformer } from './transformer.js';
 import type { LLMConfig } from './config.js';
 import { tokenizerFromGGUF } from '../tokenizers/index.js';
@@ -29,9 +29,9 @@ export interface LoadOptions {
   onProgress?: (loadedBytes: number, totalBytes: number) => void;
 }
 
-/** A loaded language model: the transformer plus the file it came from. */
+/** A loaded language model: the transformer plus, for GGUF, the file it came from. */
 export interface LoadedModel extends Transformer {
-  readonly file: GGUFFile;
+  readonly file?: GGUFFile;
 }
 
 /**
@@ -51,14 +51,22 @@ export function mapFile(path: string, useMmap = true): Uint8Array {
   return readFileBytes(path);
 }
 
-/** Binds the decoder weights named by llama.cpp's GGUF tensor names (src/llama-arch.cpp). */
+/** Binds the decoder weights of a GGUF file (rejecting weight types without kernels first). */
 export function bindWeights(file: GGUFFile, c: LLMConfig): DecoderWeights {
-  const src = new GGUFTensorSource(file);
   for (const t of file.tensors) {
     if (t.name.endsWith('.weight') && t.dims.length === 2 && !typeInfo(t.type).computable) {
       throw new UnsupportedTensorTypeError('UNSUPPORTED_TENSOR_TYPE', `${t.name} has type ${typeInfo(t.type).name}, which SynFlux cannot compute with yet`);
     }
   }
+  return bindDecoderWeights(new GGUFTensorSource(file), c);
+}
+
+/**
+ * Binds the decoder weights named by llama.cpp's GGUF tensor names (src/llama-arch.cpp) from any
+ * tensor source, checking every shape against the config.
+ * @throws ModelFormatError (missing tensor), ShapeError (shape mismatch).
+ */
+export function bindDecoderWeights(src: TensorSource, c: LLMConfig): DecoderWeights {
   const d = c.nEmbd;
   const qDim = c.nHead * c.headDimK;
   const kDim = c.nHeadKv * c.headDimK;
@@ -96,13 +104,16 @@ export function bindWeights(file: GGUFFile, c: LLMConfig): DecoderWeights {
 }
 
 /**
- * Loads a GGUF model file for text generation.
- * @param path path to a `.gguf` file
+ * Loads a model for text generation: a GGUF file, or a Hugging Face checkpoint folder
+ * (config.json + tokenizer.json + safetensors; see src/models/load-hf.ts).
+ * @param path path to a `.gguf` file or a checkpoint folder
  * @throws ModelFormatError (malformed file), UnsupportedArchitectureError, UnsupportedTensorTypeError,
  *   TokenizerError (missing/unsupported vocabulary), ShapeError (tensor shapes disagree with hparams),
  *   BackendError (native kernels not built).
  */
 export async function loadModel(path: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const hf = await import('./load-hf.js');
+  if (hf.isHFCheckpoint(path)) return (await hf.loadHFModel(path, opts)) as LoadedModel;
   const bytes = mapFile(path, opts.mmap !== false);
   opts.onProgress?.(0, bytes.byteLength);
   const file = parseGGUF(bytes, path);

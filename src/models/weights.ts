@@ -50,8 +50,53 @@ export interface DecoderWeights {
   ropeFreqs: Float32Array | null;
 }
 
+/**
+ * Where {@link bindDecoderWeights} reads GGUF-named tensors from: a GGUF file, or a Hugging Face
+ * checkpoint mapped to GGUF names (src/models/load-hf.ts).
+ */
+export interface TensorSource {
+  has(name: string): boolean;
+  /** 2-D weight with ggml dims [nIn, nOut]. @throws ModelFormatError (missing), ShapeError. */
+  mat(name: string, nIn: number, nOut: number): MatWeight;
+  optMat(name: string, nIn: number, nOut: number): MatWeight | null;
+  /** 1-D tensor as float32. @throws ModelFormatError (missing), ShapeError. */
+  vec(name: string, n: number): Float32Array;
+  optVec(name: string, n: number): Float32Array | null;
+}
+
+/** GGUF-named float32 tensors held in memory (ggml dims order: row length first). */
+export class F32TensorSource implements TensorSource {
+  constructor(readonly tensors: ReadonlyMap<string, { dims: number[]; data: Float32Array }>, readonly source = '<memory>') {}
+  has(name: string): boolean {
+    return this.tensors.has(name);
+  }
+  private get(name: string): { dims: number[]; data: Float32Array } {
+    const t = this.tensors.get(name);
+    if (!t) throw new ModelFormatError('MISSING_TENSOR', `${this.source}: required tensor '${name}' is missing`);
+    return t;
+  }
+  mat(name: string, nIn: number, nOut: number): MatWeight {
+    const t = this.get(name);
+    if (t.dims.length !== 2 || t.dims[0] !== nIn || t.dims[1] !== nOut) {
+      throw new ShapeError('BAD_TENSOR_SHAPE', `${name}: expected dims [${nIn}, ${nOut}], checkpoint has [${t.dims.join(', ')}]`);
+    }
+    return { name, type: GGMLType.F32, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), nIn, nOut };
+  }
+  optMat(name: string, nIn: number, nOut: number): MatWeight | null {
+    return this.has(name) ? this.mat(name, nIn, nOut) : null;
+  }
+  vec(name: string, n: number): Float32Array {
+    const t = this.get(name);
+    if (t.data.length !== n) throw new ShapeError('BAD_TENSOR_SHAPE', `${name}: expected ${n} elements, checkpoint has ${t.data.length}`);
+    return t.data;
+  }
+  optVec(name: string, n: number): Float32Array | null {
+    return this.has(name) ? this.vec(name, n) : null;
+  }
+}
+
 /** Reads tensors out of a GGUF file with shape checks. */
-export class GGUFTensorSource {
+export class GGUFTensorSource implements TensorSource {
   constructor(readonly file: GGUFFile) {}
 
   has(name: string): boolean {
