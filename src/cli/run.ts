@@ -19,9 +19,12 @@ export interface RawRunOptions extends RawGenerationOptions, RawModelOptions {
 /** The `--json` output object (snake_case keys; times in ms, rates in tokens/s). */
 export interface RunJson {
   text: string;
-  /** Generated token ids (without a final end-of-generation token). */
-  tokens: number[];
+  /** Number of generated tokens (without a final end-of-generation token). */
+  tokens: number;
+  /** Number of prompt tokens. */
   prompt_tokens: number;
+  /** The generated token ids (for comparisons with other engines). */
+  token_ids: number[];
   finish_reason: GenerateResult['finishReason'];
   seed: number;
   timings: { load_ms: number; prefill_ms: number; decode_ms: number; prefill_tok_s: number; decode_tok_s: number };
@@ -32,8 +35,9 @@ export function runJson(r: GenerateResult, loadMs: number): RunJson {
   const round = (x: number): number => Math.round(x * 1000) / 1000;
   return {
     text: r.text,
-    tokens: r.tokens,
+    tokens: r.tokens.length,
     prompt_tokens: r.promptTokens,
+    token_ids: r.tokens,
     finish_reason: r.finishReason,
     seed: r.seed,
     timings: {

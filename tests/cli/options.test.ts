@@ -73,7 +73,7 @@ test('--json object shape', () => {
     timings: { prefillMs: 10.12345, decodeMs: 20, sampleMs: 1, prefillTokS: 300, decodeTokS: 50, prefillTokens: 3, decodeTokens: 1 },
   }, 99.5);
   assert.deepEqual(j, {
-    text: 'hi', tokens: [1, 2], prompt_tokens: 3, finish_reason: 'eog', seed: 5,
+    text: 'hi', tokens: 2, prompt_tokens: 3, token_ids: [1, 2], finish_reason: 'eog', seed: 5,
     timings: { load_ms: 99.5, prefill_ms: 10.123, decode_ms: 20, prefill_tok_s: 300, decode_tok_s: 50 },
   });
 });

@@ -44,7 +44,7 @@ test('random llama checkpoint: HF safetensors folder loads to the same logits as
     const shape = [...t.dims].reverse();
     const hfName = hfNames.get(t.name);
     assert.ok(hfName, `no HF name for ${t.name}`);
-    let out = data;
+    let out: Float32Array = data;
     if (/\.attn_q\.weight$/.test(t.name)) out = unpermuteQK(data, shape, nHead);
     if (/\.attn_k\.weight$/.test(t.name)) out = unpermuteQK(data, shape, nHeadKv);
     return { name: hfName, shape, data: out };
