@@ -13,46 +13,66 @@
 #define EXPORT(name) __attribute__((export_name(#name))) 
 
 /* ------------------------------------------------------------------ allocator
- * Size classes of powers of two (16 B .. 2 GiB) with a free list each; blocks come from the end
- * of the heap (memory.grow as needed). A 16-byte header holds the class. Freed blocks are reused
- * for the same class only: the callers (weights, scratch regions) allocate few, long-lived blocks. */
+ * Blocks come from the end of the heap (memory.grow as needed), 64-byte aligned, with their
+ * capacity in the 4 bytes before them. Small blocks (≤ 1 MiB) are power-of-two classes with a free
+ * list each; large ones (weights, scratch) are rounded to 64 KiB and reused first-fit from one free
+ * list when they are at most twice the request. */
 extern unsigned char __heap_base;
 static uintptr_t g_brk;
-static void *g_free[32];
+static void *g_free[21];
+static void *g_free_big;
+#define SMALL_MAX ((size_t)1 << 20)
 
-static int size_class(size_t n) {
-  int c = 4;
-  while (((size_t)1 << c) < n + 16) c++;
-  return c;
-}
-
-void *malloc(size_t n) {
-  if (n > ((size_t)1 << 31)) return NULL;
-  const int c = size_class(n);
-  if (c > 31) return NULL;
-  if (g_free[c]) {
-    void **p = g_free[c];
-    g_free[c] = *p;
-    return p;
-  }
+static void *heap_take(size_t cap) {
   if (!g_brk) g_brk = ((uintptr_t)&__heap_base + 63) & ~(uintptr_t)63;
-  const uintptr_t start = g_brk + 48; /* header 16 B just below a 64-aligned block */
-  const uint64_t end = (uint64_t)start + ((uint64_t)1 << c) - 16;
+  const uint64_t start = (uint64_t)g_brk + 64;
+  const uint64_t end = start + cap;
+  if (end > ((uint64_t)1 << 32)) return NULL;
   const uint64_t have = (uint64_t)__builtin_wasm_memory_size(0) * 65536;
   if (end > have) {
     const uint64_t pages = (end - have + 65535) / 65536;
     if (__builtin_wasm_memory_grow(0, (size_t)pages) == (size_t)-1) return NULL;
   }
   g_brk = (uintptr_t)((end + 63) & ~(uint64_t)63);
-  ((uint32_t *)start)[-1] = (uint32_t)c;
-  return (void *)start;
+  ((uint32_t *)(uintptr_t)start)[-1] = (uint32_t)cap;
+  return (void *)(uintptr_t)start;
+}
+
+static inline uint32_t block_cap(void *p) { return ((uint32_t *)p)[-1]; }
+
+void *malloc(size_t n) {
+  if (n == 0) n = 1;
+  if (n <= SMALL_MAX) {
+    int c = 4;
+    while (((size_t)1 << c) < n) c++;
+    if (g_free[c]) {
+      void **p = g_free[c];
+      g_free[c] = *p;
+      return p;
+    }
+    return heap_take((size_t)1 << c);
+  }
+  if (n > (size_t)0xffff0000u) return NULL;
+  void **prev = &g_free_big;
+  for (void *p = g_free_big; p; prev = (void **)p, p = *(void **)p)
+    if (block_cap(p) >= n && block_cap(p) / 2 <= n) {
+      *prev = *(void **)p;
+      return p;
+    }
+  return heap_take((n + 65535) & ~(size_t)65535);
 }
 
 void free(void *p) {
   if (!p) return;
-  const int c = (int)((uint32_t *)p)[-1];
-  *(void **)p = g_free[c];
-  g_free[c] = p;
+  const uint32_t cap = block_cap(p);
+  if (cap <= SMALL_MAX) {
+    const int c = __builtin_ctz(cap);
+    *(void **)p = g_free[c];
+    g_free[c] = p;
+  } else {
+    *(void **)p = g_free_big;
+    g_free_big = p;
+  }
 }
 
 void *calloc(size_t n, size_t m) {

@@ -1,0 +1,298 @@
+/**
+ * WASM CPU backend: the portable native kernels (native/sf_quant.c, sf_dot_scalar.c, sf_attn.c)
+ * compiled to WebAssembly with SIMD128 dot products (wasm/sf_dot_simd128.c), built by
+ * `scripts/build-wasm.sh` into wasm/synflux.wasm. Implements `LayerKernels` with the semantics of
+ * `NativeKernels` (src/backends/cpu/native.ts); results equal the native *scalar* path bit for bit
+ * (the SIMD kernels keep the scalar float order), and differ from the AVX2/AVX-512 paths only by
+ * float reordering.
+ *
+ * Memory: weights are copied into linear memory once per weight buffer (cached by Uint8Array
+ * identity, freed when the array is garbage-collected); activations go through reusable scratch
+ * regions; memory grows as needed up to wasm32's 4 GiB. Single-threaded: `setThreads` is a no-op
+ * that returns 1.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LayerKernels } from '../kernels.js';
+import type { NativeAttentionShape, NativeRopeParams } from '../cpu/native.js';
+import { BackendError } from '../../core/errors.js';
+
+/** Command that builds wasm/synflux.wasm. */
+export const WASM_BUILD_COMMAND = 'scripts/build-wasm.sh';
+
+/** The parts of the WebAssembly JS API used here (tsconfig's lib has no DOM / WebAssembly types). */
+interface WasmMemory { readonly buffer: ArrayBuffer }
+declare const WebAssembly: { instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }> };
+
+interface Exports {
+  memory: WasmMemory;
+  sf_alloc(n: number): number;
+  sf_free(p: number): void;
+  sf_row_bytes(type: number, n: number): number;
+  sf_block_elems(type: number): number;
+  sf_act_type(type: number): number;
+  sf_has_dot(type: number): number;
+  sf_dot_is_simd(type: number): number;
+  sf_wasm_matmul(type: number, w: number, nOut: number, nIn: number, x: number, nTok: number, y: number): number;
+  sf_wasm_get_rows(type: number, w: number, nIn: number, ids: number, nIds: number, out: number): number;
+  sf_wasm_rope(x: number, nTok: number, nHeads: number, headDim: number, pos0: number, mode: number, nDims: number, nCtxOrig: number,
+    freqBase: number, freqScale: number, extFactor: number, attnFactor: number, betaFast: number, betaSlow: number, freqFactors: number): void;
+  sf_wasm_attention(q: number, k: number, vt: number, out: number, nTok: number, pos0: number, nHead: number, nHeadKv: number,
+    dk: number, dv: number, nCtx: number, window: number, scale: number): number;
+  sf_wasm_n_kv(nCtx: number, used: number): number;
+  sf_wasm_swiglu(n: number, y: number, x: number, g: number): void;
+  sf_wasm_geglu(n: number, y: number, x: number, g: number): void;
+}
+
+/** The WASM kernel set: LayerKernels plus a few helpers used by tests and tools. */
+export interface WasmKernels extends LayerKernels {
+  /** Weight type ids matmul accepts. */
+  weightTypes(): number[];
+  /** Weight type ids whose dot product runs the SIMD128 kernel (the rest run the scalar C). */
+  simdTypes(): number[];
+  /** llama.cpp's padded n_kv (same as NativeKernels.attnNKv). */
+  attnNKv(nCtx: number, used: number): number;
+  /** Bytes of linear memory now. */
+  memoryBytes(): number;
+}
+
+/** The project root: the nearest ancestor of this module holding package.json (works from src/ and dist/). */
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return process.cwd();
+    dir = up;
+  }
+}
+
+/** Absolute path of the module: $SYNFLUX_WASM if set, else <package root>/wasm/synflux.wasm. */
+export function wasmModulePath(): string {
+  return process.env.SYNFLUX_WASM ?? join(projectRoot(), 'wasm', 'synflux.wasm');
+}
+
+/** True when wasm/synflux.wasm exists. */
+export function wasmAvailable(): boolean {
+  return existsSync(wasmModulePath());
+}
+
+const ALL_TYPES = [0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 30];
+const MAX_U32 = 0xffffffff;
+
+function argError(msg: string): never {
+  const e = new RangeError(msg) as RangeError & { code: string };
+  e.code = 'ERR_SYNFLUX_ARG';
+  throw e;
+}
+
+function checkCount(fn: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) argError(`${fn}: ${name} must be an integer in [0, 2^31), got ${v}`);
+}
+
+class WasmKernelSet implements WasmKernels {
+  private readonly ex: Exports;
+  private readonly weights = new WeakMap<Uint8Array, number>();
+  private readonly freeWeights = new FinalizationRegistry<number>((p) => this.ex.sf_free(p));
+  private readonly slots = new Map<string, { ptr: number; bytes: number }>();
+
+  constructor(ex: Exports) {
+    this.ex = ex;
+  }
+
+  private oom(what: string, bytes: number): never {
+    throw new BackendError('BACKEND_UNAVAILABLE', `wasm backend: out of linear memory allocating ${bytes} bytes for ${what} (wasm32 limit 4 GiB; now ${this.memoryBytes()} bytes)`);
+  }
+
+  /** A reusable scratch region of at least `bytes` bytes. */
+  private slot(name: string, bytes: number): number {
+    const s = this.slots.get(name);
+    if (s && s.bytes >= bytes) return s.ptr;
+    if (s) this.ex.sf_free(s.ptr);
+    this.slots.delete(name);
+    const want = Math.max(bytes, 64);
+    if (want > MAX_U32) this.oom(name, want);
+    const ptr = this.ex.sf_alloc(want) >>> 0; // pointers ≥ 2 GiB come back as negative i32
+    if (!ptr) this.oom(name, want);
+    this.slots.set(name, { ptr, bytes: want });
+    return ptr;
+  }
+
+  /** Copy floats into scratch `name`; returns the pointer. */
+  private put(name: string, src: Float32Array, n = src.length, extraFloats = 0): number {
+    const p = this.slot(name, (n + extraFloats) * 4);
+    new Float32Array(this.ex.memory.buffer, p, n).set(n === src.length ? src : src.subarray(0, n));
+    return p;
+  }
+
+  private f32(p: number, n: number): Float32Array {
+    return new Float32Array(this.ex.memory.buffer, p, n);
+  }
+
+  /** The weight buffer's copy in linear memory (made on first use). */
+  private weight(w: Uint8Array): number {
+    let p = this.weights.get(w);
+    if (p !== undefined) return p;
+    if (w.byteLength > MAX_U32) this.oom('a weight', w.byteLength);
+    p = this.ex.sf_alloc(Math.max(w.byteLength, 1)) >>> 0;
+    if (!p) this.oom('a weight', w.byteLength);
+    new Uint8Array(this.ex.memory.buffer, p, w.byteLength).set(w);
+    this.weights.set(w, p);
+    this.freeWeights.register(w, p);
+    return p;
+  }
+
+  private rowBytes(fn: string, type: number, n: number): number {
+    if (!ALL_TYPES.includes(type)) argError(`${fn}: unsupported type ${type}`);
+    const b = this.ex.sf_row_bytes(type, n);
+    if (b < 0) argError(`${fn}: ${n} is not a multiple of the block size ${this.ex.sf_block_elems(type)} of type ${type}`);
+    return b;
+  }
+
+  matmul(type: number, w: Uint8Array, nOut: number, nIn: number, x: Float32Array, nTok: number, y: Float32Array): void {
+    const fn = 'matmul';
+    checkCount(fn, 'nOut', nOut);
+    checkCount(fn, 'nIn', nIn);
+    checkCount(fn, 'nTok', nTok);
+    if (!this.ex.sf_has_dot(type)) argError(`${fn}: weight type ${type} is not supported`);
+    const row = this.rowBytes(fn, type, nIn);
+    if (w.byteLength < row * nOut) argError(`${fn}: w has ${w.byteLength} bytes, need nOut*rowSize = ${row * nOut}`);
+    if (x.length < nTok * nIn) argError(`${fn}: x has ${x.length} floats, need nTok*nIn = ${nTok * nIn}`);
+    if (y.length < nTok * nOut) argError(`${fn}: y has ${y.length} floats, need nTok*nOut = ${nTok * nOut}`);
+    if (nOut === 0 || nTok === 0) return;
+    const pw = this.weight(w);
+    const px = this.put('x', x, nTok * nIn);
+    const py = this.slot('y', nTok * nOut * 4);
+    const rc = this.ex.sf_wasm_matmul(type, pw, nOut, nIn, px, nTok, py);
+    if (rc === -2) this.oom('matmul activations', nTok * nIn);
+    if (rc !== 0) argError(`${fn}: bad arguments (type ${type}, nIn ${nIn})`);
+    y.set(this.f32(py, nTok * nOut));
+  }
+
+  getRows(type: number, w: Uint8Array, nIn: number, ids: Int32Array, out: Float32Array): void {
+    const fn = 'getRows';
+    checkCount(fn, 'nIn', nIn);
+    if (nIn === 0) argError(`${fn}: nIn must be > 0`);
+    const row = this.rowBytes(fn, type, nIn);
+    const nRows = Math.floor(w.byteLength / row);
+    if (out.length < ids.length * nIn) argError(`${fn}: out has ${out.length} floats, need ids.length*nIn = ${ids.length * nIn}`);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id < 0 || id >= nRows) argError(`${fn}: ids[${i}] = ${id} is out of range [0, ${nRows})`);
+    }
+    if (ids.length === 0) return;
+    const pw = this.weight(w);
+    const pi = this.slot('ids', ids.length * 4);
+    new Int32Array(this.ex.memory.buffer, pi, ids.length).set(ids);
+    const po = this.slot('rows', ids.length * nIn * 4);
+    this.ex.sf_wasm_get_rows(type, pw, nIn, pi, ids.length, po);
+    out.set(this.f32(po, ids.length * nIn));
+  }
+
+  rope(x: Float32Array, nTok: number, nHeads: number, headDim: number, pos0: number, p: NativeRopeParams): void {
+    const fn = 'rope';
+    for (const [k, v] of [['nTok', nTok], ['nHeads', nHeads], ['headDim', headDim], ['pos0', pos0]] as const) checkCount(fn, k, v);
+    if (p.nDims % 2 !== 0 || p.nDims > headDim || p.nDims <= 0) argError(`${fn}: nDims ${p.nDims} must be even, > 0 and ≤ headDim ${headDim}`);
+    if (p.mode !== 0 && p.mode !== 2) argError(`${fn}: mode must be 0 (norm) or 2 (neox), got ${p.mode}`);
+    const n = nTok * nHeads * headDim;
+    if (x.length < n) argError(`${fn}: x has ${x.length} floats, need ${n}`);
+    if (p.freqFactors && p.freqFactors.length < p.nDims / 2) argError(`${fn}: freqFactors has ${p.freqFactors.length} floats, need nDims/2`);
+    if (n === 0) return;
+    const px = this.put('rope', x, n);
+    const pf = p.freqFactors ? this.put('ff', p.freqFactors, p.nDims / 2) : 0;
+    this.ex.sf_wasm_rope(px, nTok, nHeads, headDim, pos0, p.mode, p.nDims, p.nCtxOrig, p.freqBase, p.freqScale, p.extFactor,
+      p.attnFactor, p.betaFast, p.betaSlow, pf);
+    x.set(this.f32(px, n));
+  }
+
+  attention(q: Float32Array, k: Float32Array, vT: Float32Array, out: Float32Array, s: NativeAttentionShape): void {
+    const fn = 'attention';
+    for (const key of ['nTok', 'pos0', 'nHead', 'nHeadKv', 'headDimK', 'headDimV', 'nCtx', 'window'] as const) checkCount(fn, key, s[key]);
+    const { nTok, pos0, nHead, nHeadKv, headDimK: dk, headDimV: dv, nCtx } = s;
+    if (nHeadKv === 0 || nHead % nHeadKv !== 0) argError(`${fn}: nHead ${nHead} must be a multiple of nHeadKv ${nHeadKv}`);
+    const used = pos0 + nTok;
+    if (used > nCtx) argError(`${fn}: pos0 + nTok = ${used} exceeds nCtx ${nCtx}`);
+    if (q.length < nTok * nHead * dk) argError(`${fn}: q has ${q.length} floats, need ${nTok * nHead * dk}`);
+    if (k.length < nCtx * nHeadKv * dk) argError(`${fn}: k has ${k.length} floats, need nCtx*nHeadKv*headDimK = ${nCtx * nHeadKv * dk}`);
+    if (vT.length < nCtx * nHeadKv * dv) argError(`${fn}: vT has ${vT.length} floats, need ${nCtx * nHeadKv * dv}`);
+    if (out.length < nTok * nHead * dv) argError(`${fn}: out has ${out.length} floats, need ${nTok * nHead * dv}`);
+    if (nTok === 0) return;
+    // The kernel reads K rows [0, used) and V^T columns [0, e), e = min(n_kv, ceil64(used)): copy those only.
+    const nKv = this.ex.sf_wasm_n_kv(nCtx, used);
+    const e = Math.min(nKv, Math.ceil(used / 64) * 64);
+    const pq = this.put('q', q, nTok * nHead * dk);
+    const pk = this.put('k', k, used * nHeadKv * dk);
+    const rows = nHeadKv * dv;
+    const pv = this.slot('vt', rows * nCtx * 4);
+    const vm = this.f32(pv, rows * nCtx);
+    for (let r = 0; r < rows; r++) vm.set(vT.subarray(r * nCtx, r * nCtx + e), r * nCtx);
+    const po = this.slot('att', nTok * nHead * dv * 4);
+    const rc = this.ex.sf_wasm_attention(pq, pk, pv, po, nTok, pos0, nHead, nHeadKv, dk, dv, nCtx, s.window, s.scale);
+    if (rc !== 0) this.oom('attention scratch', 8 * (nKv + 64));
+    out.set(this.f32(po, nTok * nHead * dv));
+  }
+
+  private glu(fn: 'swiglu' | 'geglu', g: Float32Array, u: Float32Array, out: Float32Array, n: number): void {
+    checkCount(fn, 'n', n);
+    if (g.length < n || u.length < n || out.length < n) argError(`${fn}: g, u and out need ${n} floats`);
+    if (n === 0) return;
+    const pg = this.put('g', g, n);
+    const pu = this.put('u', u, n);
+    if (fn === 'swiglu') this.ex.sf_wasm_swiglu(n, pg, pg, pu);
+    else this.ex.sf_wasm_geglu(n, pg, pg, pu);
+    out.set(this.f32(pg, n));
+  }
+
+  swiglu(g: Float32Array, u: Float32Array, out: Float32Array, n: number): void {
+    this.glu('swiglu', g, u, out, n);
+  }
+
+  geglu(g: Float32Array, u: Float32Array, out: Float32Array, n: number): void {
+    this.glu('geglu', g, u, out, n);
+  }
+
+  /** Single-threaded build: always 1 (no workers / shared memory yet). */
+  setThreads(_n: number): number {
+    return 1;
+  }
+
+  attnNKv(nCtx: number, used: number): number {
+    return this.ex.sf_wasm_n_kv(nCtx, used);
+  }
+
+  weightTypes(): number[] {
+    return ALL_TYPES.filter((t) => this.ex.sf_has_dot(t));
+  }
+
+  simdTypes(): number[] {
+    return ALL_TYPES.filter((t) => this.ex.sf_has_dot(t) && this.ex.sf_dot_is_simd(t));
+  }
+
+  memoryBytes(): number {
+    return this.ex.memory.buffer.byteLength;
+  }
+}
+
+let cached: Promise<WasmKernels> | undefined;
+
+/**
+ * The WASM kernels, instantiated once.
+ * @throws BackendError `BACKEND_UNAVAILABLE` when wasm/synflux.wasm is missing or cannot be instantiated.
+ */
+export function wasmKernels(): Promise<WasmKernels> {
+  cached ??= (async () => {
+    const file = wasmModulePath();
+    if (!existsSync(file)) {
+      throw new BackendError('BACKEND_UNAVAILABLE', `wasm kernels not built: ${file} is missing; run \`${WASM_BUILD_COMMAND}\` in the project root (needs clang and lld)`);
+    }
+    try {
+      const { instance } = await WebAssembly.instantiate(readFileSync(file), {});
+      return new WasmKernelSet(instance.exports as unknown as Exports);
+    } catch (e) {
+      throw new BackendError('BACKEND_UNAVAILABLE', `cannot instantiate ${file}: ${(e as Error).message}`, { cause: e });
+    }
+  })();
+  cached.catch(() => (cached = undefined));
+  return cached;
+}
