@@ -17,6 +17,8 @@ export interface MeasureOptions {
   threads: number;
   /** Repetitions; the best is reported (default 3). */
   reps?: number;
+  /** Compute backend (default `cpu`). */
+  backend?: 'cpu' | 'wasm';
 }
 
 /** Result of {@link measureModel} (the `synflux bench --json` object). */
@@ -50,7 +52,7 @@ export async function measureModel(path: string, o: MeasureOptions): Promise<Mea
   }
   const reps = o.reps ?? 3;
   const t0 = performance.now();
-  const m = await loadModel(path, { threads: o.threads, contextSize: Math.max(o.p, o.n) + 16 });
+  const m = await loadModel(path, { threads: o.threads, contextSize: Math.max(o.p, o.n) + 16, ...(o.backend ? { backend: o.backend } : {}) });
   const loadMs = performance.now() - t0;
   let pp = 0, tg = 0;
   for (let r = 0; r < reps; r++) {

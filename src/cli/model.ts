@@ -92,6 +92,7 @@ export async function loadCliModel(opts: ModelOptions, io: CliIO): Promise<CliMo
     model = await loadModel(path, {
       ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       ...(opts.contextSize !== undefined ? { contextSize: opts.contextSize } : {}),
+      ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
       onProgress: (done, total) => progress.update(done, total),
     });
   } catch (e) {

@@ -27,6 +27,7 @@ export interface RawModelOptions {
   model?: string;
   threads?: string;
   ctxSize?: string;
+  backend?: string;
 }
 
 /** Validated model options (undefined = the loader's default). */
@@ -37,6 +38,17 @@ export interface ModelOptions {
   threads?: number;
   /** KV cache size in tokens (≥ 1). */
   contextSize?: number;
+  /** Compute backend (`--backend cpu|wasm`). */
+  backend?: 'cpu' | 'wasm';
+}
+
+/**
+ * Validates `--backend` (cpu | wasm).
+ * @throws RequestError (`BAD_OPTION`) for another name.
+ */
+export function parseBackendOption(raw: string): 'cpu' | 'wasm' {
+  if (raw !== 'cpu' && raw !== 'wasm') bad('--backend', 'must be cpu or wasm', raw);
+  return raw;
 }
 
 /** The generation fields the CLI sets on a {@link GenerateRequest}. */
@@ -124,5 +136,6 @@ export function parseModelOptions(raw: RawModelOptions): ModelOptions {
   }
   if (raw.threads !== undefined) o.threads = parseIntOption('--threads', raw.threads, 1, 1024);
   if (raw.ctxSize !== undefined) o.contextSize = parseIntOption('--ctx-size', raw.ctxSize, 1, 1 << 24);
+  if (raw.backend !== undefined) o.backend = parseBackendOption(raw.backend);
   return o;
 }

@@ -22,12 +22,13 @@ function generationFlags(c: Command): Command {
     .option('--stop <s...>', 'stop string(s); generation ends before them');
 }
 
-/** Adds `--model`, `--threads`, `--ctx-size`. */
+/** Adds `--model`, `--threads`, `--ctx-size`, `--backend`. */
 function modelFlags(c: Command): Command {
   return c
     .option('--model <path>', 'GGUF model (default: $SYNFLUX_MODEL, else SmolLM2-135M-Instruct, fetched on first use)')
     .option('--threads <n>', 'CPU threads (default: the loader\'s)')
-    .option('--ctx-size <n>', 'context size in tokens (default: min(4096, training context))');
+    .option('--ctx-size <n>', 'context size in tokens (default: min(4096, training context))')
+    .option('--backend <name>', 'compute backend: cpu (native addon, default) or wasm (wasm/synflux.wasm, single-threaded)');
 }
 
 /**
@@ -77,6 +78,7 @@ export function buildProgram(io: CliIO): Command {
     .option('-p <n>', 'prompt tokens for pp (default 512)')
     .option('-n <n>', 'generated tokens for tg (default 128)')
     .option('-t, --threads <n>', 'CPU threads (default 2)')
+    .option('--backend <name>', 'compute backend: cpu (default) or wasm')
     .option('--reps <n>', 'repetitions, best reported (default 3)')
     .option('--json', 'print {pp_tok_s, tg_tok_s, load_ms, peak_rss_bytes}')
     .action(async (opts) => {
