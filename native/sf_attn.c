@@ -290,11 +290,49 @@ int sf_attention_f32(const float *q, const float *k, const float *vt, float *out
  * ggml_v_silu (x / (1 + ggml_v_expf(0 - x))), the tail by ggml_silu_f32 (x / (1 + expf(-x))).
  * x, g, y float32 [n]; y may alias x or g.
  */
-void sf_swiglu_f32(int64_t n, float *y, const float *x, const float *g) {
-  const int64_t n16 = n & ~(int64_t)15;
-  for (int64_t i = 0; i < n16; i++) y[i] = (x[i] / (1.0f + v_expf_lane(0.0f - x[i]))) * g[i];
-  for (int64_t i = n16; i < n; i++) y[i] = (x[i] / (1.0f + expf(-x[i]))) * g[i];
+static void swiglu_range(int simd, int64_t i0, int64_t i1, int64_t n16, float *y, const float *x, const float *g) {
+  const int64_t e16 = i1 < n16 ? i1 : n16;
+  if (simd && e16 > i0) sf_attn_swiglu16_avx512(y + i0, x + i0, g + i0, (e16 - i0) / 16);
+  else for (int64_t i = i0; i < e16; i++) y[i] = (x[i] / (1.0f + v_expf_lane(0.0f - x[i]))) * g[i];
+  for (int64_t i = e16 > i0 ? e16 : i0; i < i1; i++) y[i] = (x[i] / (1.0f + expf(-x[i]))) * g[i];
 }
+
+/* Element-wise jobs split over the pool in chunks (multiples of 16, so the 16-lane/tail boundary
+ * is the same as in one pass: any schedule gives the same bits). */
+#define EW_CHUNK 4096
+typedef struct {
+  int kind; /* 0 swiglu, 1 geglu */
+  int simd;
+  int64_t n;
+  float *y;
+  const float *x, *g;
+  _Alignas(64) _Atomic int64_t next;
+  char pad_[56];
+} ew_ctx;
+
+static void geglu_range(int64_t i0, int64_t i1, float *y, const float *x, const float *g);
+
+static void ew_task(void *vctx, int ith, int nth) {
+  ew_ctx *c = vctx;
+  (void)ith; (void)nth;
+  const int64_t n16 = c->n & ~(int64_t)15;
+  for (;;) {
+    const int64_t i0 = atomic_fetch_add_explicit(&c->next, EW_CHUNK, memory_order_relaxed);
+    if (i0 >= c->n) break;
+    const int64_t i1 = i0 + EW_CHUNK < c->n ? i0 + EW_CHUNK : c->n;
+    if (c->kind == 0) swiglu_range(c->simd, i0, i1, n16, c->y, c->x, c->g);
+    else geglu_range(i0, i1, c->y, c->x, c->g);
+  }
+}
+
+static void ew_run(int kind, int64_t n, float *y, const float *x, const float *g) {
+  ew_ctx c = {.kind = kind, .simd = sf_get_path() == SF_PATH_AVX512 && sf_attn_avx512_compiled(), .n = n, .y = y, .x = x, .g = g};
+  atomic_init(&c.next, 0);
+  if (n <= 2 * EW_CHUNK) ew_task(&c, 0, 1);
+  else sf_pool_run(ew_task, &c);
+}
+
+void sf_swiglu_f32(int64_t n, float *y, const float *x, const float *g) { ew_run(0, n, y, x, g); }
 
 /* ------------------------------------------------------------------ GeGLU */
 
@@ -317,12 +355,16 @@ static void gelu_table_init(void) {
   }
 }
 
-void sf_geglu_f32(int64_t n, float *y, const float *x, const float *g) {
-  pthread_once(&g_gelu_once, gelu_table_init);
-  for (int64_t i = 0; i < n; i++) {
+static void geglu_range(int64_t i0, int64_t i1, float *y, const float *x, const float *g) {
+  for (int64_t i = i0; i < i1; i++) {
     const float xi = x[i];
     if (xi <= -10.0f) y[i] = 0.0f;
     else if (xi >= 10.0f) y[i] = xi * g[i];
     else y[i] = sf_fp16_to_fp32(g_gelu_table[sf_fp32_to_fp16(xi)]) * g[i];
   }
+}
+
+void sf_geglu_f32(int64_t n, float *y, const float *x, const float *g) {
+  pthread_once(&g_gelu_once, gelu_table_init);
+  ew_run(1, n, y, x, g);
 }

@@ -67,5 +67,7 @@ float sf_attn_dot64_avx512(const float *x, const float *y, int64_t nb);
 float sf_attn_dot16_avx512(const float *x, const float *y, int64_t nb);
 /* y = ggml_v_expf(x - max) over nb chunks of 16; returns sum + Σ (double)reduce_add(chunk). */
 double sf_attn_exp16_avx512(float *y, const float *x, float max, int64_t nb, double sum);
+/* nb blocks of 16: y = silu(x) * g with the exp above (ggml_vec_swiglu_f32's AVX-512 loop). */
+void sf_attn_swiglu16_avx512(float *y, const float *x, const float *g, int64_t nb);
 
 #endif

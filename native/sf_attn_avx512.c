@@ -73,9 +73,20 @@ double sf_attn_exp16_avx512(float *y, const float *x, float max, int64_t nb, dou
   return sum;
 }
 
+/* ggml_vec_swiglu_f32's AVX-512 loop: y = ggml_v_silu(x) * g, ggml_v_silu(x) = x / (1 + ggml_v_expf(0 - x)). */
+void sf_attn_swiglu16_avx512(float *y, const float *x, const float *g, int64_t nb) {
+  const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; b++, x += 16, g += 16, y += 16) {
+    const __m512 v = _mm512_loadu_ps(x);
+    const __m512 s = _mm512_div_ps(v, _mm512_add_ps(one, exp16(_mm512_sub_ps(zero, v))));
+    _mm512_storeu_ps(y, _mm512_mul_ps(s, _mm512_loadu_ps(g)));
+  }
+}
+
 #else
 
 int sf_attn_avx512_compiled(void) { return 0; }
+void sf_attn_swiglu16_avx512(float *y, const float *x, const float *g, int64_t nb) { (void)y; (void)x; (void)g; (void)nb; }
 float sf_attn_dot64_avx512(const float *x, const float *y, int64_t nb) { (void)x; (void)y; (void)nb; return 0; }
 float sf_attn_dot16_avx512(const float *x, const float *y, int64_t nb) { (void)x; (void)y; (void)nb; return 0; }
 double sf_attn_exp16_avx512(float *y, const float *x, float max, int64_t nb, double sum) {
