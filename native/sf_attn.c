@@ -233,7 +233,10 @@ static void attn_one(const attn_ctx *c, int64_t t, int64_t h, float *wp, float *
   float *o = c->out + (t * s->n_head + h) * dv;
   const float *vt = c->vt + g * dv * s->n_ctx;
   const int64_t np = n_kv & ~(int64_t)63;
-  for (int64_t i = 0; i < dv; i++) {
+  int64_t i0 = 0;
+  if (c->tiny && c->simd) /* four V rows at a time, each its own accumulator: same sums */
+    for (; i0 + 4 <= dv; i0 += 4) sf_attn_dot16x4_avx512(vt + i0 * s->n_ctx + a0, s->n_ctx, dp + a0, (e - a0) / 16, o + i0);
+  for (int64_t i = i0; i < dv; i++) {
     const float *vr = vt + i * s->n_ctx;
     float r;
     if (c->tiny) {

@@ -43,6 +43,25 @@ float sf_attn_dot16_avx512(const float *x, const float *y, int64_t nb) {
   return hsum16(a);
 }
 
+/* Four independent sf_attn_dot16_avx512 (rows x0 + k*stride, k < 4, against the same y), each
+ * with its own accumulator in the same order: the same four results, without waiting on one
+ * FMA chain. */
+void sf_attn_dot16x4_avx512(const float *x0, int64_t stride, const float *y, int64_t nb, float *out) {
+  const float *x1 = x0 + stride, *x2 = x1 + stride, *x3 = x2 + stride;
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; b++) {
+    const __m512 yv = _mm512_loadu_ps(y + b * 16);
+    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x0 + b * 16), yv, a0);
+    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x1 + b * 16), yv, a1);
+    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x2 + b * 16), yv, a2);
+    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x3 + b * 16), yv, a3);
+  }
+  out[0] = hsum16(a0);
+  out[1] = hsum16(a1);
+  out[2] = hsum16(a2);
+  out[3] = hsum16(a3);
+}
+
 /* e^x: round x·log2(e) to n (add/subtract 1.5·2^23), reduce b = x - n·ln2 in two FMA steps,
  * degree-5 polynomial in b evaluated as (c5 b + c4) u + (c3 b + c2)) u + (c1 b + 1) with u = b²,
  * scale by 2^n; |n| > 192 saturates to 0 or +inf. */
@@ -89,6 +108,7 @@ int sf_attn_avx512_compiled(void) { return 0; }
 void sf_attn_swiglu16_avx512(float *y, const float *x, const float *g, int64_t nb) { (void)y; (void)x; (void)g; (void)nb; }
 float sf_attn_dot64_avx512(const float *x, const float *y, int64_t nb) { (void)x; (void)y; (void)nb; return 0; }
 float sf_attn_dot16_avx512(const float *x, const float *y, int64_t nb) { (void)x; (void)y; (void)nb; return 0; }
+void sf_attn_dot16x4_avx512(const float *x0, int64_t stride, const float *y, int64_t nb, float *out) { (void)x0; (void)stride; (void)y; (void)nb; (void)out; }
 double sf_attn_exp16_avx512(float *y, const float *x, float max, int64_t nb, double sum) {
   (void)y; (void)x; (void)max; (void)nb;
   return sum;
