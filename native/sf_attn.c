@@ -198,12 +198,19 @@ static void attn_one(const attn_ctx *c, int64_t t, int64_t h, float *wp, float *
   const float *qr = c->q + (t * s->n_head + h) * dk;
   const int64_t kstride = s->n_head_kv * dk;
   float max = -INFINITY;
+  int64_t j4 = a0; /* keys j4 <= j < j4e: dots four at a time (dk a multiple of 64) */
+  int64_t j4e = j4;
+  if (c->simd && dk % 64 == 0) {
+    const int64_t from = lo > a0 ? lo : a0;
+    j4 = j4e = from;
+    for (; j4e + 4 <= hi && j4e + 4 <= e; j4e += 4) sf_attn_dot64x4_avx512(c->k + j4e * kstride + g * dk, kstride, qr, dk / 64, wp + j4e);
+  }
   for (int64_t j = a0; j < e; j++) {
     if (j < lo || j >= hi) {
       wp[j] = -INFINITY;
       continue;
     }
-    float w = vec_dot_f32(c->simd, dk, c->k + j * kstride + g * dk, qr);
+    float w = j >= j4 && j < j4e ? wp[j] : vec_dot_f32(c->simd, dk, c->k + j * kstride + g * dk, qr);
     w = w * s->scale;
     w = w + 0.0f; /* += slope * mask, slope 1, mask 0 */
     wp[j] = w;

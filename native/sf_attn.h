@@ -65,6 +65,8 @@ int sf_attn_avx512_compiled(void);
 float sf_attn_dot64_avx512(const float *x, const float *y, int64_t nb);
 /* tinyBLAS F32 dot over nb blocks of 16: one 16-lane accumulator, then _mm512_reduce_add_ps. */
 float sf_attn_dot16_avx512(const float *x, const float *y, int64_t nb);
+/* out[k] = sf_attn_dot64_avx512(x0 + k * stride, y, nb) for k < 4 (bit-identical, interleaved). */
+void sf_attn_dot64x4_avx512(const float *x0, int64_t stride, const float *y, int64_t nb, float *out);
 /* out[k] = sf_attn_dot16_avx512(x0 + k * stride, y, nb) for k < 4 (bit-identical, interleaved). */
 void sf_attn_dot16x4_avx512(const float *x0, int64_t stride, const float *y, int64_t nb, float *out);
 /* y = ggml_v_expf(x - max) over nb chunks of 16; returns sum + Σ (double)reduce_add(chunk). */

@@ -37,6 +37,24 @@ float sf_attn_dot64_avx512(const float *x, const float *y, int64_t nb) {
   return hsum16(_mm512_add_ps(a0, a1));
 }
 
+/* Four sf_attn_dot64_avx512 (rows x0 + k*stride, k < 4, against the same y) interleaved, each
+ * with the same accumulators and reduction order: the same four results. */
+void sf_attn_dot64x4_avx512(const float *x0, int64_t stride, const float *y, int64_t nb, float *out) {
+  __m512 a[4][4];
+  for (int k = 0; k < 4; k++) for (int l = 0; l < 4; l++) a[k][l] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; b++) {
+    for (int l = 0; l < 4; l++) {
+      const __m512 yv = _mm512_loadu_ps(y + b * 64 + l * 16);
+      for (int k = 0; k < 4; k++) a[k][l] = _mm512_fmadd_ps(_mm512_loadu_ps(x0 + k * stride + b * 64 + l * 16), yv, a[k][l]);
+    }
+  }
+  for (int k = 0; k < 4; k++) {
+    const __m512 s0 = _mm512_add_ps(a[k][0], a[k][2]);
+    const __m512 s1 = _mm512_add_ps(a[k][1], a[k][3]);
+    out[k] = hsum16(_mm512_add_ps(s0, s1));
+  }
+}
+
 float sf_attn_dot16_avx512(const float *x, const float *y, int64_t nb) {
   __m512 a = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; b++, x += 16, y += 16) a = _mm512_fmadd_ps(_mm512_loadu_ps(x), _mm512_loadu_ps(y), a);
@@ -108,6 +126,7 @@ int sf_attn_avx512_compiled(void) { return 0; }
 void sf_attn_swiglu16_avx512(float *y, const float *x, const float *g, int64_t nb) { (void)y; (void)x; (void)g; (void)nb; }
 float sf_attn_dot64_avx512(const float *x, const float *y, int64_t nb) { (void)x; (void)y; (void)nb; return 0; }
 float sf_attn_dot16_avx512(const float *x, const float *y, int64_t nb) { (void)x; (void)y; (void)nb; return 0; }
+void sf_attn_dot64x4_avx512(const float *x0, int64_t stride, const float *y, int64_t nb, float *out) { (void)x0; (void)stride; (void)y; (void)nb; (void)out; }
 void sf_attn_dot16x4_avx512(const float *x0, int64_t stride, const float *y, int64_t nb, float *out) { (void)x0; (void)stride; (void)y; (void)nb; (void)out; }
 double sf_attn_exp16_avx512(float *y, const float *x, float max, int64_t nb, double sum) {
   (void)y; (void)x; (void)max; (void)nb;
