@@ -27,7 +27,7 @@
 #include <unistd.h>
 #include "sf_common.h"
 
-#define MAX_ARGS 8
+#define MAX_ARGS 16
 static const char *PATH_NAMES[SF_PATH_COUNT] = {"scalar", "avx2", "avx512"};
 
 /* Throw and return NULL from the calling binding. */
@@ -181,6 +181,56 @@ static napi_value js_matmul(napi_env env, napi_callback_info info) {
   if (y.length < yneed) THROW(range_error, "%s: y has %zu floats, need nTok*nOut = %zu", fn, y.length, yneed);
   if (sf_matmul(type_id, w.data, n_out, n_in, x.data, n_tok, y.data) != 0) {
     napi_throw_error(env, "ERR_SYNFLUX_NOMEM", "matmul: out of memory for the activation buffer");
+    return NULL;
+  }
+  return undefined(env);
+}
+
+/* matmulMulti(type, nIn, x: Float32Array, nTok, w0, nOut0, y0, w1, nOut1, y1[, w2, nOut2, y2]): void —
+ * 2 or 3 matmuls of one weight type sharing X, in one pool job (sf_matmul_multi). */
+static napi_value js_matmul_multi(napi_env env, napi_callback_info info) {
+  napi_value a[MAX_ARGS];
+  const char *fn = "matmulMulti";
+  size_t argc = MAX_ARGS;
+  if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok) return NULL;
+  int n_parts = 2;
+  if (argc >= 13) {
+    napi_valuetype vt;
+    if (napi_typeof(env, a[10], &vt) != napi_ok) return NULL;
+    if (vt != napi_undefined && vt != napi_null) n_parts = 3;
+  }
+  if (!get_args(env, info, 10, a, fn)) return NULL;
+  int type_id = 0;
+  const sf_type_traits *t = get_type_id(env, a[0], fn, 1, &type_id);
+  typed_t x;
+  int64_t n_in, n_tok;
+  if (!t || !get_count(env, a[1], fn, "nIn", MAXN, &n_in) || !get_typed(env, a[2], fn, "x", napi_float32_array, &x) ||
+      !get_count(env, a[3], fn, "nTok", MAXN, &n_tok))
+    return NULL;
+  if (n_in == 0) THROW(range_error, "%s: nIn must be > 0", fn);
+  if (n_in > 0x7fffffff) THROW(range_error, "%s: nIn = %lld is too large", fn, (long long)n_in);
+  if (!check_blocks(env, t, n_in, fn, "nIn")) return NULL;
+  size_t xneed;
+  if (!mul_ok((size_t)n_tok, (size_t)n_in, &xneed)) THROW(range_error, "%s: sizes overflow", fn);
+  if (x.length < xneed) THROW(range_error, "%s: x has %zu floats, need nTok*nIn = %zu", fn, x.length, xneed);
+  const void *wp[3];
+  float *yp[3];
+  int64_t no[3];
+  for (int p = 0; p < n_parts; p++) {
+    typed_t w, y;
+    if (!get_typed(env, a[4 + 3 * p], fn, "w", -1, &w) || !get_count(env, a[5 + 3 * p], fn, "nOut", MAXN, &no[p]) ||
+        !get_typed(env, a[6 + 3 * p], fn, "y", napi_float32_array, &y))
+      return NULL;
+    size_t wneed, yneed;
+    if (!mul_ok((size_t)no[p], sf_row_size(t, n_in), &wneed) || !mul_ok((size_t)n_tok, (size_t)no[p], &yneed))
+      THROW(range_error, "%s: sizes overflow", fn);
+    if (w.bytes < wneed) THROW(range_error, "%s: w%d has %zu bytes, need %zu", fn, p, w.bytes, wneed);
+    if (y.length < yneed) THROW(range_error, "%s: y%d has %zu floats, need nTok*nOut = %zu", fn, p, y.length, yneed);
+    wp[p] = w.data;
+    yp[p] = y.data;
+  }
+  if (sf_matmul_multi(type_id, n_parts, wp, no, n_in, x.data, n_tok, yp) != 0) {
+    napi_throw_error(env, "ERR_SYNFLUX_NOMEM", "matmulMulti: out of memory for the activation buffer");
     return NULL;
   }
   return undefined(env);
@@ -424,7 +474,7 @@ napi_value sf_js_geglu(napi_env env, napi_callback_info info);
 static napi_value init(napi_env env, napi_value exports) {
   static const struct { const char *name; napi_callback cb; } fns[] = {
     {"rope", sf_js_rope}, {"attention", sf_js_attention}, {"attnNKv", sf_js_attn_n_kv}, {"swiglu", sf_js_swiglu}, {"geglu", sf_js_geglu},
-    {"matmul", js_matmul}, {"getRows", js_get_rows}, {"dequantize", js_dequantize}, {"quantize", js_quantize},
+    {"matmulMulti", js_matmul_multi}, {"matmul", js_matmul}, {"getRows", js_get_rows}, {"dequantize", js_dequantize}, {"quantize", js_quantize},
     {"quantizeActivation", js_quantize_act}, {"activationType", js_activation_type}, {"rowSize", js_row_size},
     {"setThreads", js_set_threads}, {"getThreads", js_get_threads}, {"cpuFeatures", js_cpu_features},
     {"setPath", js_set_path}, {"getPath", js_get_path}, {"kernelInfo", js_kernel_info}, {"mmap", js_mmap},

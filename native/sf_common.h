@@ -209,6 +209,10 @@ int sf_pool_get_threads(void);
 /* Y[nTok, nOut] = X[nTok, nIn] . W[nOut, nIn]^T with W in `type` blocks (sf_matmul.c).
  * Returns 0, or -1 when out of memory. Arguments must already be validated. */
 int sf_matmul(int type, const void *w, int64_t n_out, int64_t n_in, const float *x, int64_t n_tok, float *y);
+/* n_parts (1..3) matmuls of the same weight type on the same X in one pool job: X is converted
+ * once; Y_p[nTok, nOut_p] = X . W_p^T, each exactly as sf_matmul would compute it. */
+int sf_matmul_multi(int type, int n_parts, const void *const *w, const int64_t *n_out, int64_t n_in, const float *x,
+                    int64_t n_tok, float *const *y);
 
 /* Scalar activation quantizers (sf_quant.c), used by every path so all paths see identical bytes. */
 void sf_quantize_act_q8_0(const float *x, void *y, int64_t n);

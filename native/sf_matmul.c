@@ -259,20 +259,30 @@ typedef struct {
 } mm_range;
 #define MM_MAX_RANGES 64
 
+/* One weight matrix of a (possibly fused) matmul: its kernels, rows and output. */
 typedef struct {
   sf_vec_dot_fn dot;
   sf_vec_dot_n_fn dotn;
   sf_vec_dot_fn dot_g;     /* tokens < gemm_rows use dot_g/dotn_g (repacked Q4_K gemm); NULL: none */
   sf_vec_dot_n_fn dotn_g;
+  const uint8_t *w;
+  float *y;
+  int64_t n_out, rb, n_rb;
+  int64_t chunk0; /* first chunk index of this part */
+} mm_part;
+
+#define MM_MAX_PARTS 3
+
+typedef struct {
+  mm_part part[MM_MAX_PARTS]; /* weights sharing the activation (fused q/k/v or gate/up) */
+  int n_parts;
   int64_t gemm_rows;
   sf_from_float_fn qact;
-  const uint8_t *w;
   size_t w_row, a_row;
-  int64_t n_out, n_in, n_tok;
+  int64_t n_in, n_tok;
   const float *x;
   const uint8_t *act;
-  float *y;
-  int64_t rb, tb, n_rb, n_tb;
+  int64_t tb, n_tb;
   /* the shared counters live on their own cache lines, so claiming a chunk does not evict the
    * read-only fields above from the other threads' caches */
   int n_rng; /* dot chunks are split into n_rng contiguous ranges, one per thread */
@@ -312,41 +322,51 @@ static void mm_dot_task(void *vctx, int ith, int nth) {
   }
 }
 
-/* One chunk of (rb weight rows × tb tokens). */
+/* One chunk of (rb weight rows × tb tokens) of one part. */
 static void mm_dot_chunk(const mm_ctx *c, int64_t chunk) {
-  {
-    const int64_t r0 = (chunk / c->n_tb) * c->rb, t0 = (chunk % c->n_tb) * c->tb;
-    const int64_t r1 = r0 + c->rb < c->n_out ? r0 + c->rb : c->n_out;
-    const int64_t t1 = t0 + c->tb < c->n_tok ? t0 + c->tb : c->n_tok;
-    for (int64_t r = r0; r < r1; r++) {
-      const uint8_t *wr = c->w + (size_t)r * c->w_row;
-      int64_t t = t0;
-      if (c->dotn) {
-        float o[4];
-        for (; t + 4 <= t1; t += 4) {
-          /* 4-row groups start at multiples of 4, so a group is all below gemm_rows or all above */
-          if (c->dotn_g && t < c->gemm_rows) c->dotn_g((int)c->n_in, wr, c->act + (size_t)t * c->a_row, c->a_row, 4, o);
-          else c->dotn((int)c->n_in, wr, c->act + (size_t)t * c->a_row, c->a_row, 4, o);
-          for (int q = 0; q < 4; q++) c->y[(t + q) * c->n_out + r] = o[q];
-        }
+  int p = 0;
+  while (p + 1 < c->n_parts && chunk >= c->part[p + 1].chunk0) p++;
+  const mm_part *P = &c->part[p];
+  chunk -= P->chunk0;
+  const int64_t n_out = P->n_out;
+  const int64_t r0 = (chunk / c->n_tb) * P->rb, t0 = (chunk % c->n_tb) * c->tb;
+  const int64_t r1 = r0 + P->rb < n_out ? r0 + P->rb : n_out;
+  const int64_t t1 = t0 + c->tb < c->n_tok ? t0 + c->tb : c->n_tok;
+  for (int64_t r = r0; r < r1; r++) {
+    const uint8_t *wr = P->w + (size_t)r * c->w_row;
+    int64_t t = t0;
+    if (P->dotn) {
+      float o[4];
+      for (; t + 4 <= t1; t += 4) {
+        /* 4-row groups start at multiples of 4, so a group is all below gemm_rows or all above */
+        if (P->dotn_g && t < c->gemm_rows) P->dotn_g((int)c->n_in, wr, c->act + (size_t)t * c->a_row, c->a_row, 4, o);
+        else P->dotn((int)c->n_in, wr, c->act + (size_t)t * c->a_row, c->a_row, 4, o);
+        for (int q = 0; q < 4; q++) P->y[(t + q) * n_out + r] = o[q];
       }
-      for (; t < t1; t++)
-        c->y[t * c->n_out + r] = (c->dot_g && t < c->gemm_rows ? c->dot_g : c->dot)((int)c->n_in, wr, c->act + (size_t)t * c->a_row);
     }
+    for (; t < t1; t++)
+      P->y[t * n_out + r] = (P->dot_g && t < c->gemm_rows ? P->dot_g : P->dot)((int)c->n_in, wr, c->act + (size_t)t * c->a_row);
   }
 }
 
-int sf_matmul(int type, const void *w, int64_t n_out, int64_t n_in, const float *x, int64_t n_tok, float *y) {
+int sf_matmul_multi(int type, int n_parts, const void *const *w, const int64_t *n_out, int64_t n_in, const float *x,
+                    int64_t n_tok, float *const *y) {
   const sf_type_traits *tw = sf_traits(type);
   const sf_type_traits *ta = sf_traits(tw->act_type);
   const sf_kernel_table *k = sf_kernels();
-  if (n_out == 0 || n_tok == 0) return 0;
-  const int x8 = type == SF_Q4_K && n_out % 8 == 0 && k->q4_K_x8 != NULL;
+  if (n_parts < 1 || n_parts > MM_MAX_PARTS) return -1;
+  if (n_tok == 0) return 0;
   mm_ctx c = {
-    .dot = x8 ? k->q4_K_x8 : k->vec_dot[type], .dotn = x8 ? k->q4_K_x8_n : k->vec_dot_n[type],
-    .dot_g = x8 ? k->q4_K_x8_gemm : NULL, .dotn_g = x8 ? k->q4_K_x8_gemm_n : NULL, .gemm_rows = n_tok - n_tok % 4, .qact = ta->quantize_act, .w = w, .w_row = sf_row_size(tw, n_in),
-    .a_row = sf_row_size(ta, n_in), .n_out = n_out, .n_in = n_in, .n_tok = n_tok, .x = x, .y = y,
+    .n_parts = n_parts, .gemm_rows = n_tok - n_tok % 4, .qact = ta->quantize_act, .w_row = sf_row_size(tw, n_in),
+    .a_row = sf_row_size(ta, n_in), .n_in = n_in, .n_tok = n_tok, .x = x,
   };
+  for (int p = 0; p < n_parts; p++) {
+    const int x8 = type == SF_Q4_K && n_out[p] % 8 == 0 && k->q4_K_x8 != NULL;
+    c.part[p] = (mm_part){
+      .dot = x8 ? k->q4_K_x8 : k->vec_dot[type], .dotn = x8 ? k->q4_K_x8_n : k->vec_dot_n[type],
+      .dot_g = x8 ? k->q4_K_x8_gemm : NULL, .dotn_g = x8 ? k->q4_K_x8_gemm_n : NULL, .w = w[p], .y = y[p], .n_out = n_out[p],
+    };
+  }
   pthread_mutex_lock(&g_run_mu);
   if (g_nth == 0) pool_create_locked(default_threads());
   const int nth = g_nth;
@@ -372,11 +392,20 @@ int sf_matmul(int type, const void *w, int64_t n_out, int64_t n_in, const float 
   /* Chunking: at least ~4 chunks per thread for balance, at most 16 weight rows × 32 tokens. */
   c.tb = n_tok < 32 ? n_tok : 32;
   c.n_tb = (n_tok + c.tb - 1) / c.tb;
-  int64_t rb = 16;
-  while (rb > 1 && ((n_out + rb - 1) / rb) * c.n_tb < 4 * nth) rb /= 2;
-  c.rb = rb;
-  c.n_rb = (n_out + rb - 1) / rb;
-  const int64_t total = c.n_rb * c.n_tb;
+  int64_t total = 0;
+  for (int p = 0; p < n_parts; p++) {
+    mm_part *P = &c.part[p];
+    int64_t rb = 16;
+    while (rb > 1 && ((P->n_out + rb - 1) / rb) * c.n_tb < 4 * nth) rb /= 2;
+    P->rb = rb;
+    P->n_rb = (P->n_out + rb - 1) / rb;
+    P->chunk0 = total;
+    total += P->n_rb * c.n_tb;
+  }
+  if (total == 0) {
+    pthread_mutex_unlock(&g_run_mu);
+    return 0;
+  }
   c.n_rng = nth < MM_MAX_RANGES ? nth : MM_MAX_RANGES;
   for (int i = 0; i < c.n_rng; i++) {
     atomic_store_explicit(&c.rng[i].next, total * i / c.n_rng, memory_order_relaxed);
@@ -386,4 +415,9 @@ int sf_matmul(int type, const void *w, int64_t n_out, int64_t n_in, const float 
   else pool_run_locked(mm_dot_task, &c);
   pthread_mutex_unlock(&g_run_mu);
   return 0;
+}
+
+int sf_matmul(int type, const void *w, int64_t n_out, int64_t n_in, const float *x, int64_t n_tok, float *y) {
+  if (n_out == 0 || n_tok == 0) return 0;
+  return sf_matmul_multi(type, 1, &w, &n_out, n_in, x, n_tok, &y);
 }

@@ -18,7 +18,7 @@ import { RequestError } from '../core/errors.js';
 import { KVCache } from '../nn/kv-cache.js';
 import { rmsNorm } from '../nn/norm.js';
 import type { RopeParams } from '../nn/rope.js';
-import { native, type NativeRopeParams } from '../backends/cpu/native.js';
+import { native, type NativeKernels, type NativeRopeParams } from '../backends/cpu/native.js';
 import type { LayerKernels } from '../backends/kernels.js';
 
 /** Largest number of tokens evaluated in one pass; longer prompts are split (llama.cpp n_ubatch). */
@@ -144,6 +144,24 @@ export class Transformer implements CausalLM {
     this.kern.matmul(w.type, w.data, w.nOut, w.nIn, x.subarray(0, nTok * w.nIn), nTok, y.subarray(0, nTok * w.nOut));
   }
 
+  /**
+   * Matmuls sharing the input x (q/k/v, gate/up): one fused native call for the weights of a common
+   * type when the kernel set has `matmulMulti` (same results, one activation conversion and one
+   * pool job), else one call each.
+   */
+  private mm3(a: MatWeight, b: MatWeight, c: MatWeight | null, x: Float32Array, nTok: number, ya: Float32Array, yb: Float32Array, yc: Float32Array | null): void {
+    const multi = (this.kern as Partial<NativeKernels>).matmulMulti;
+    if (multi && a.type === b.type && a.nIn === b.nIn) {
+      const withC = c !== null && yc !== null && c.type === a.type && c.nIn === a.nIn;
+      multi.call(this.kern, a.type, a.nIn, x, nTok, a.data, a.nOut, ya, b.data, b.nOut, yb, withC ? c.data : null, withC ? c.nOut : 0, withC ? yc : null);
+      if (c && yc && !withC) this.mm(c, x, nTok, yc);
+      return;
+    }
+    this.mm(a, x, nTok, ya);
+    this.mm(b, x, nTok, yb);
+    if (c && yc) this.mm(c, x, nTok, yc);
+  }
+
   /** Evaluates tokens[s, s+m) at positions nPast…; writes logits of every token (all) or the last one. */
   private ubatch(tokens: ArrayLike<number>, s: number, m: number, logits: Float32Array | null, all: boolean): void {
     const c = this.config;
@@ -165,9 +183,7 @@ export class Transformer implements CausalLM {
       const local = this.isLocalLayer(il);
       const rope = local ? this.ropeLocal : this.ropeGlobal;
       rmsNorm(S.x, L.attnNorm, S.h, m, d, c.rmsEps);
-      this.mm(L.wq, S.h, m, S.q);
-      this.mm(L.wk, S.h, m, S.k);
-      this.mm(L.wv, S.h, m, S.v);
+      this.mm3(L.wq, L.wk, L.wv, S.h, m, S.q, S.k, S.v);
       if (L.bq) addBias(S.q, L.bq, m);
       if (L.bk) addBias(S.k, L.bk, m);
       if (L.bv) addBias(S.v, L.bv, m);
@@ -193,8 +209,7 @@ export class Transformer implements CausalLM {
       for (let i = 0; i < m * d; i++) S.x[i] = S.o[i]! + S.x[i]!;
 
       rmsNorm(S.x, L.ffnNorm, S.h, m, d, c.rmsEps);
-      this.mm(L.wGate, S.h, m, S.g);
-      this.mm(L.wUp, S.h, m, S.u);
+      this.mm3(L.wGate, L.wUp, null, S.h, m, S.g, S.u, null);
       // SwiGLU / GeGLU in the native kernels (ggml_vec_swiglu_f32's ggml_v_expf; ggml_vec_geglu_f32's
       // F16 GELU table), bit-identical to llama.cpp.
       const nf = m * c.nFF;

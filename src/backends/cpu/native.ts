@@ -75,6 +75,13 @@ export interface NativeKernels {
    */
   matmul(type: number, w: Uint8Array, nOut: number, nIn: number, x: Float32Array, nTok: number, y: Float32Array): void;
   /**
+   * Two or three matmuls of one weight type on the same X (fused q/k/v or gate/up) in one pool job:
+   * X is converted once; each `y_p[nTok, nOut_p]` is exactly what `matmul` would write. Pass
+   * `null` for w2/y2 to run two.
+   */
+  matmulMulti(type: number, nIn: number, x: Float32Array, nTok: number, w0: Uint8Array, nOut0: number, y0: Float32Array,
+    w1: Uint8Array, nOut1: number, y1: Float32Array, w2?: Uint8Array | null, nOut2?: number, y2?: Float32Array | null): void;
+  /**
    * Rotary position embedding in place on `x` float32 [nTok, nHeads, headDim]; token t is at
    * position pos0 + t. Bit-identical to ggml-cpu's `ggml_compute_forward_rope_flt<float>` (ops.cpp:
    * ggml_rope_cache_init, rope_yarn, rotate_pairs) in llama.cpp's prebuilt x86 binary, including
