@@ -236,6 +236,33 @@ static napi_value js_matmul_multi(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* rmsNorm(x: Float32Array, w: Float32Array | null, y: Float32Array, rows, n, eps, xOff, yOff): void */
+static napi_value js_rms_norm(napi_env env, napi_callback_info info) {
+  napi_value a[MAX_ARGS];
+  const char *fn = "rmsNorm";
+  if (!get_args(env, info, 8, a, fn)) return NULL;
+  typed_t x, w, y;
+  int64_t rows, n, xoff, yoff;
+  double eps;
+  napi_valuetype wt;
+  if (napi_typeof(env, a[1], &wt) != napi_ok) return NULL;
+  const int has_w = wt != napi_null && wt != napi_undefined;
+  if (!get_typed(env, a[0], fn, "x", napi_float32_array, &x) || (has_w && !get_typed(env, a[1], fn, "w", napi_float32_array, &w)) ||
+      !get_typed(env, a[2], fn, "y", napi_float32_array, &y) || !get_count(env, a[3], fn, "rows", MAXN, &rows) ||
+      !get_count(env, a[4], fn, "n", MAXN, &n) || !get_count(env, a[6], fn, "xOff", MAXN, &xoff) ||
+      !get_count(env, a[7], fn, "yOff", MAXN, &yoff))
+    return NULL;
+  if (napi_get_value_double(env, a[5], &eps) != napi_ok) THROW(type_error, "%s: eps must be a number", fn);
+  if (n == 0) THROW(range_error, "%s: n must be > 0", fn);
+  size_t need;
+  if (!mul_ok((size_t)rows, (size_t)n, &need)) THROW(range_error, "%s: sizes overflow", fn);
+  if (x.length < (size_t)xoff + need) THROW(range_error, "%s: x has %zu floats, need xOff + rows*n", fn, x.length);
+  if (y.length < (size_t)yoff + need) THROW(range_error, "%s: y has %zu floats, need yOff + rows*n", fn, y.length);
+  if (has_w && w.length < (size_t)n) THROW(range_error, "%s: w has %zu floats, need n", fn, w.length);
+  sf_rms_norm_f32((const float *)x.data + xoff, has_w ? (const float *)w.data : NULL, (float *)y.data + yoff, rows, n, eps);
+  return undefined(env);
+}
+
 /* getRows(type, w: Uint8Array, nIn, ids: Int32Array, out: Float32Array): void */
 static napi_value js_get_rows(napi_env env, napi_callback_info info) {
   napi_value a[MAX_ARGS];
@@ -474,7 +501,7 @@ napi_value sf_js_geglu(napi_env env, napi_callback_info info);
 static napi_value init(napi_env env, napi_value exports) {
   static const struct { const char *name; napi_callback cb; } fns[] = {
     {"rope", sf_js_rope}, {"attention", sf_js_attention}, {"attnNKv", sf_js_attn_n_kv}, {"swiglu", sf_js_swiglu}, {"geglu", sf_js_geglu},
-    {"matmulMulti", js_matmul_multi}, {"matmul", js_matmul}, {"getRows", js_get_rows}, {"dequantize", js_dequantize}, {"quantize", js_quantize},
+    {"matmulMulti", js_matmul_multi}, {"rmsNorm", js_rms_norm}, {"matmul", js_matmul}, {"getRows", js_get_rows}, {"dequantize", js_dequantize}, {"quantize", js_quantize},
     {"quantizeActivation", js_quantize_act}, {"activationType", js_activation_type}, {"rowSize", js_row_size},
     {"setThreads", js_set_threads}, {"getThreads", js_get_threads}, {"cpuFeatures", js_cpu_features},
     {"setPath", js_set_path}, {"getPath", js_get_path}, {"kernelInfo", js_kernel_info}, {"mmap", js_mmap},

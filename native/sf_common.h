@@ -209,6 +209,9 @@ int sf_pool_get_threads(void);
 /* Y[nTok, nOut] = X[nTok, nIn] . W[nOut, nIn]^T with W in `type` blocks (sf_matmul.c).
  * Returns 0, or -1 when out of memory. Arguments must already be validated. */
 int sf_matmul(int type, const void *w, int64_t n_out, int64_t n_in, const float *x, int64_t n_tok, float *y);
+/* RMSNorm of `rows` rows of n floats (src/nn/norm.ts's float operations); w may be NULL; y may
+ * alias x (sf_norm.c). */
+void sf_rms_norm_f32(const float *x, const float *w, float *y, int64_t rows, int64_t n, double eps);
 /* n_parts (1..3) matmuls of the same weight type on the same X in one pool job: X is converted
  * once; Y_p[nTok, nOut_p] = X . W_p^T, each exactly as sf_matmul would compute it. */
 int sf_matmul_multi(int type, int n_parts, const void *const *w, const int64_t *n_out, int64_t n_in, const float *x,

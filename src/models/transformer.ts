@@ -144,6 +144,13 @@ export class Transformer implements CausalLM {
     this.kern.matmul(w.type, w.data, w.nOut, w.nIn, x.subarray(0, nTok * w.nIn), nTok, y.subarray(0, nTok * w.nOut));
   }
 
+  /** RMSNorm (src/nn/norm.ts) in the native kernels when the kernel set has it (same bits), else in TypeScript. */
+  private norm(x: Float32Array, w: Float32Array | null, y: Float32Array, rows: number, n: number, eps: number, xOff = 0, yOff = 0): void {
+    const k = this.kern as Partial<NativeKernels>;
+    if (k.rmsNorm) k.rmsNorm(x, w, y, rows, n, eps, xOff, yOff);
+    else rmsNorm(x, w, y, rows, n, eps, xOff, yOff);
+  }
+
   /**
    * Matmuls sharing the input x (q/k/v, gate/up): one fused native call for the weights of a common
    * type when the kernel set has `matmulMulti` (same results, one activation conversion and one
@@ -182,13 +189,13 @@ export class Transformer implements CausalLM {
       const L = w.layers[il]!;
       const local = this.isLocalLayer(il);
       const rope = local ? this.ropeLocal : this.ropeGlobal;
-      rmsNorm(S.x, L.attnNorm, S.h, m, d, c.rmsEps);
+      this.norm(S.x, L.attnNorm, S.h, m, d, c.rmsEps);
       this.mm3(L.wq, L.wk, L.wv, S.h, m, S.q, S.k, S.v);
       if (L.bq) addBias(S.q, L.bq, m);
       if (L.bk) addBias(S.k, L.bk, m);
       if (L.bv) addBias(S.v, L.bv, m);
-      if (L.qNorm) rmsNorm(S.q, L.qNorm, S.q, m * c.nHead, c.headDimK, c.rmsEps);
-      if (L.kNorm) rmsNorm(S.k, L.kNorm, S.k, m * c.nHeadKv, c.headDimK, c.rmsEps);
+      if (L.qNorm) this.norm(S.q, L.qNorm, S.q, m * c.nHead, c.headDimK, c.rmsEps);
+      if (L.kNorm) this.norm(S.k, L.kNorm, S.k, m * c.nHeadKv, c.headDimK, c.rmsEps);
       this.kern.rope(S.q, m, c.nHead, c.headDimK, pos0, rope);
       this.kern.rope(S.k, m, c.nHeadKv, c.headDimK, pos0, rope);
       let scale = c.attnScale;
@@ -205,10 +212,10 @@ export class Transformer implements CausalLM {
         nCtx: this.nCtx, scale: Math.fround(scale), window: local ? c.slidingWindow : 0,
       });
       this.mm(L.wo, S.att, m, S.o);
-      if (L.postAttnNorm) rmsNorm(S.o, L.postAttnNorm, S.o, m, d, c.rmsEps);
+      if (L.postAttnNorm) this.norm(S.o, L.postAttnNorm, S.o, m, d, c.rmsEps);
       for (let i = 0; i < m * d; i++) S.x[i] = S.o[i]! + S.x[i]!;
 
-      rmsNorm(S.x, L.ffnNorm, S.h, m, d, c.rmsEps);
+      this.norm(S.x, L.ffnNorm, S.h, m, d, c.rmsEps);
       this.mm3(L.wGate, L.wUp, null, S.h, m, S.g, S.u, null);
       // SwiGLU / GeGLU in the native kernels (ggml_vec_swiglu_f32's ggml_v_expf; ggml_vec_geglu_f32's
       // F16 GELU table), bit-identical to llama.cpp.
@@ -216,7 +223,7 @@ export class Transformer implements CausalLM {
       if (c.activation === 'silu') this.kern.swiglu(S.g.subarray(0, nf), S.u.subarray(0, nf), S.g.subarray(0, nf), nf);
       else this.kern.geglu(S.g.subarray(0, nf), S.u.subarray(0, nf), S.g.subarray(0, nf), nf);
       this.mm(L.wDown, S.g, m, S.o);
-      if (L.postFfnNorm) rmsNorm(S.o, L.postFfnNorm, S.o, m, d, c.rmsEps);
+      if (L.postFfnNorm) this.norm(S.o, L.postFfnNorm, S.o, m, d, c.rmsEps);
       for (let i = 0; i < m * d; i++) S.x[i] = S.o[i]! + S.x[i]!;
     }
     this.cache.length = pos0 + m;
@@ -224,7 +231,7 @@ export class Transformer implements CausalLM {
     if (!logits) return;
     const first = all ? 0 : m - 1;
     const rows = m - first;
-    rmsNorm(S.x, w.outputNorm, S.h, rows, d, c.rmsEps, first * d, 0);
+    this.norm(S.x, w.outputNorm, S.h, rows, d, c.rmsEps, first * d, 0);
     this.mm(w.output, S.h, rows, logits);
     if (c.finalLogitSoftcap > 0) {
       const cap = c.finalLogitSoftcap;
