@@ -110,6 +110,10 @@ int sf_attn_avx512_compiled(void) { return 0; }
 float sf_attn_dot64_avx512(const float *x, const float *y, int64_t nb) { (void)x; (void)y; (void)nb; return 0; }
 float sf_attn_dot16_avx512(const float *x, const float *y, int64_t nb) { (void)x; (void)y; (void)nb; return 0; }
 double sf_attn_exp16_avx512(float *y, const float *x, float max, int64_t nb, double sum) { (void)y; (void)x; (void)max; (void)nb; return sum; }
+/* Never called: sf_attn_avx512_compiled() is 0 in the WASM build, so sf_attn.c takes its portable paths. */
+void sf_attn_dot64x4_avx512(const float *x0, int64_t stride, const float *y, int64_t nb, float *out) { (void)x0; (void)stride; (void)y; (void)nb; (void)out; __builtin_trap(); }
+void sf_attn_dot16x4_avx512(const float *x0, int64_t stride, const float *y, int64_t nb, float *out) { (void)x0; (void)stride; (void)y; (void)nb; (void)out; __builtin_trap(); }
+void sf_attn_swiglu16_avx512(float *y, const float *x, const float *g, int64_t nb) { (void)y; (void)x; (void)g; (void)nb; __builtin_trap(); }
 void sf_pool_run(sf_task_fn fn, void *ctx) { fn(ctx, 0, 1); }
 
 /* ------------------------------------------------------------------ type info */
