@@ -3,7 +3,7 @@
 // native addon and the TypeScript, then runs every tests/**/*.test.ts file (compiled to dist/)
 // with Node's built-in test runner. Extra arguments are passed to `node --test` as file filters.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +12,8 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit'
 
 run(process.execPath, ['scripts/fetch-fixtures.mjs', 'all']);
 run(process.execPath, ['scripts/build-native.mjs']);
+// Compiled tests of deleted sources must not linger in dist/.
+rmSync(join(root, 'dist/tests'), { recursive: true, force: true });
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
 
 function walk(dir) {
