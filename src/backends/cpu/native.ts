@@ -8,10 +8,10 @@
  * for Q4_0/Q8_0, Q8_1 for Q4_1, Q8_K for Q4_K/Q5_K/Q6_K, F16 for F16, BF16 for BF16, F32 for F32)
  * and computes the integer block dot products exactly as ggml-cpu/quants.c *_generic does.
  */
+import { packageRoot } from '../../core/package-root.js';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { BackendError } from '../../core/errors.js';
 
 /** Instruction-set path of the kernels. `auto` picks the best one the CPU supports. */
@@ -159,20 +159,9 @@ export const NATIVE_BUILD_COMMAND = 'node scripts/build-native.mjs';
 
 let cached: NativeKernels | undefined;
 
-/** The project root: the nearest ancestor of this module holding package.json (works from src/ and dist/). */
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-}
-
 /** Absolute path of the addon: $SYNFLUX_NATIVE if set, else build/Release/synflux_native.node. */
 export function nativeAddonPath(): string {
-  return process.env.SYNFLUX_NATIVE ?? join(projectRoot(), 'build', 'Release', 'synflux_native.node');
+  return process.env.SYNFLUX_NATIVE ?? join(packageRoot(), 'build', 'Release', 'synflux_native.node');
 }
 
 /**

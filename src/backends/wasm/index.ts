@@ -11,9 +11,9 @@
  * regions; memory grows as needed up to wasm32's 4 GiB. Single-threaded: `setThreads` is a no-op
  * that returns 1.
  */
+import { packageRoot } from '../../core/package-root.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { LayerKernels } from '../kernels.js';
 import type { NativeAttentionShape, NativeRopeParams } from '../cpu/native.js';
 import { BackendError } from '../../core/errors.js';
@@ -57,20 +57,9 @@ export interface WasmKernels extends LayerKernels {
   memoryBytes(): number;
 }
 
-/** The project root: the nearest ancestor of this module holding package.json (works from src/ and dist/). */
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-}
-
 /** Absolute path of the module: $SYNFLUX_WASM if set, else <package root>/wasm/synflux.wasm. */
 export function wasmModulePath(): string {
-  return process.env.SYNFLUX_WASM ?? join(projectRoot(), 'wasm', 'synflux.wasm');
+  return process.env.SYNFLUX_WASM ?? join(packageRoot(), 'wasm', 'synflux.wasm');
 }
 
 /** True when wasm/synflux.wasm exists. */
