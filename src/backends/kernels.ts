@@ -7,7 +7,9 @@ import type { NativeKernels } from './cpu/native.js';
 import { BackendError } from '../core/errors.js';
 
 /** Kernels used by src/models/transformer.ts; shapes and dtypes as documented on NativeKernels. */
-export type LayerKernels = Pick<NativeKernels, 'matmul' | 'getRows' | 'rope' | 'attention' | 'swiglu' | 'geglu' | 'setThreads'>;
+export type LayerKernels = Pick<NativeKernels, 'matmul' | 'getRows' | 'rope' | 'attention' | 'swiglu' | 'geglu' | 'setThreads'> &
+  /** Optional fused kernels; the transformer falls back to the calls above when absent. */
+  Partial<Pick<NativeKernels, 'rmsNorm' | 'matmulMulti'>>;
 
 /** Names accepted by `--backend` / `LoadOptions.backend`. */
 export type BackendName = 'cpu' | 'wasm';

@@ -60,6 +60,8 @@ export interface LLMConfig {
   swaPattern: number;
   /** Attention score scale; default 1/sqrt(headDimK). gemma3 uses query_pre_attn_scalar^-0.5. */
   attnScale: number;
+  /** Apply attnScale to q before attention (ggml_scale, gemma3) instead of inside the softmax; the softmax then uses 1. */
+  scaleQ: boolean;
   /** Logit soft-capping (gemma2-style); 0 = none. */
   finalLogitSoftcap: number;
   /** Multiply token embeddings by sqrt(nEmbd) (gemma). */

@@ -55,6 +55,7 @@ export function baseConfigFromGGUF(file: GGUFFile, arch: string): LLMConfig {
     slidingWindow: 0,
     swaPattern: 1,
     attnScale: 1 / Math.sqrt(headDimK),
+    scaleQ: false,
     finalLogitSoftcap: 0,
     embedScale: false,
     activation: 'silu',

@@ -18,7 +18,7 @@ import { RequestError } from '../core/errors.js';
 import { KVCache } from '../nn/kv-cache.js';
 import { rmsNorm } from '../nn/norm.js';
 import type { RopeParams } from '../nn/rope.js';
-import { native, type NativeKernels, type NativeRopeParams } from '../backends/cpu/native.js';
+import { native, type NativeAttentionShape, type NativeRopeParams } from '../backends/cpu/native.js';
 import type { LayerKernels } from '../backends/kernels.js';
 
 /** Largest number of tokens evaluated in one pass; longer prompts are split (llama.cpp n_ubatch). */
@@ -67,6 +67,8 @@ export class Transformer implements CausalLM {
   private scratch: Scratch | null = null;
   private readonly ropeGlobal: NativeRopeParams;
   private readonly ropeLocal: NativeRopeParams;
+  /** Attention call parameters, updated in place per layer (no per-call object). */
+  private readonly attnShape: NativeAttentionShape;
   private logitsBuf: Float32Array;
 
   constructor(readonly config: LLMConfig, readonly weights: DecoderWeights, readonly tokenizer: Tokenizer, opts: TransformerOptions = {}) {
@@ -93,6 +95,10 @@ export class Transformer implements CausalLM {
     this.ropeGlobal = toNativeRope(global);
     this.ropeLocal = toNativeRope(local);
     this.logitsBuf = new Float32Array(c.nVocab);
+    this.attnShape = {
+      nTok: 0, pos0: 0, nHead: c.nHead, nHeadKv: c.nHeadKv, headDimK: c.headDimK, headDimV: c.headDimV,
+      nCtx: this.nCtx, scale: Math.fround(c.scaleQ ? 1 : c.attnScale), window: 0,
+    };
   }
 
   get nPast(): number {
@@ -141,12 +147,13 @@ export class Transformer implements CausalLM {
   }
 
   private mm(w: MatWeight, x: Float32Array, nTok: number, y: Float32Array): void {
-    this.kern.matmul(w.type, w.data, w.nOut, w.nIn, x.subarray(0, nTok * w.nIn), nTok, y.subarray(0, nTok * w.nOut));
+    // Kernels read nTok*nIn and write nTok*nOut elements; longer buffers are fine (no views per call).
+    this.kern.matmul(w.type, w.data, w.nOut, w.nIn, x, nTok, y);
   }
 
   /** RMSNorm (src/nn/norm.ts) in the native kernels when the kernel set has it (same bits), else in TypeScript. */
   private norm(x: Float32Array, w: Float32Array | null, y: Float32Array, rows: number, n: number, eps: number, xOff = 0, yOff = 0): void {
-    const k = this.kern as Partial<NativeKernels>;
+    const k = this.kern;
     if (k.rmsNorm) k.rmsNorm(x, w, y, rows, n, eps, xOff, yOff);
     else rmsNorm(x, w, y, rows, n, eps, xOff, yOff);
   }
@@ -157,10 +164,9 @@ export class Transformer implements CausalLM {
    * pool job), else one call each.
    */
   private mm3(a: MatWeight, b: MatWeight, c: MatWeight | null, x: Float32Array, nTok: number, ya: Float32Array, yb: Float32Array, yc: Float32Array | null): void {
-    const multi = (this.kern as Partial<NativeKernels>).matmulMulti;
-    if (multi && a.type === b.type && a.nIn === b.nIn) {
+    if (this.kern.matmulMulti && a.type === b.type && a.nIn === b.nIn) {
       const withC = c !== null && yc !== null && c.type === a.type && c.nIn === a.nIn;
-      multi.call(this.kern, a.type, a.nIn, x, nTok, a.data, a.nOut, ya, b.data, b.nOut, yb, withC ? c.data : null, withC ? c.nOut : 0, withC ? yc : null);
+      this.kern.matmulMulti(a.type, a.nIn, x, nTok, a.data, a.nOut, ya, b.data, b.nOut, yb, withC ? c.data : null, withC ? c.nOut : 0, withC ? yc : null);
       if (c && yc && !withC) this.mm(c, x, nTok, yc);
       return;
     }
@@ -179,7 +185,7 @@ export class Transformer implements CausalLM {
     const pos0 = this.cache.length;
 
     for (let i = 0; i < m; i++) S.ids[i] = tokens[s + i]!;
-    this.kern.getRows(w.tokenEmbd.type, w.tokenEmbd.data, d, S.ids.subarray(0, m), S.x.subarray(0, m * d));
+    this.kern.getRows(w.tokenEmbd.type, w.tokenEmbd.data, d, S.ids.subarray(0, m), S.x);
     if (c.embedScale) {
       const sc = Math.fround(Math.sqrt(d));
       for (let i = 0; i < m * d; i++) S.x[i] = S.x[i]! * sc;
@@ -198,19 +204,18 @@ export class Transformer implements CausalLM {
       if (L.kNorm) this.norm(S.k, L.kNorm, S.k, m * c.nHeadKv, c.headDimK, c.rmsEps);
       this.kern.rope(S.q, m, c.nHead, c.headDimK, pos0, rope);
       this.kern.rope(S.k, m, c.nHeadKv, c.headDimK, pos0, rope);
-      let scale = c.attnScale;
-      if (c.arch === 'gemma3') {
-        // gemma3 scales Q (ggml_scale) and then attends with kq_scale = 1.
+      if (c.scaleQ) {
+        // gemma3: Q is scaled (ggml_scale) and the softmax then uses kq_scale = 1.
         const qs = Math.fround(c.attnScale);
         const nq = m * c.nHead * c.headDimK;
         for (let i = 0; i < nq; i++) S.q[i] = S.q[i]! * qs;
-        scale = 1;
       }
       this.cache.store(il, pos0, S.k, S.v, m);
-      this.kern.attention(S.q, this.cache.k[il]!, this.cache.v[il]!, S.att, {
-        nTok: m, pos0, nHead: c.nHead, nHeadKv: c.nHeadKv, headDimK: c.headDimK, headDimV: c.headDimV,
-        nCtx: this.nCtx, scale: Math.fround(scale), window: local ? c.slidingWindow : 0,
-      });
+      const A = this.attnShape;
+      A.nTok = m;
+      A.pos0 = pos0;
+      A.window = local ? c.slidingWindow : 0;
+      this.kern.attention(S.q, this.cache.k[il]!, this.cache.v[il]!, S.att, A);
       this.mm(L.wo, S.att, m, S.o);
       if (L.postAttnNorm) this.norm(S.o, L.postAttnNorm, S.o, m, d, c.rmsEps);
       for (let i = 0; i < m * d; i++) S.x[i] = S.o[i]! + S.x[i]!;
@@ -220,8 +225,8 @@ export class Transformer implements CausalLM {
       // SwiGLU / GeGLU in the native kernels (ggml_vec_swiglu_f32's ggml_v_expf; ggml_vec_geglu_f32's
       // F16 GELU table), bit-identical to llama.cpp.
       const nf = m * c.nFF;
-      if (c.activation === 'silu') this.kern.swiglu(S.g.subarray(0, nf), S.u.subarray(0, nf), S.g.subarray(0, nf), nf);
-      else this.kern.geglu(S.g.subarray(0, nf), S.u.subarray(0, nf), S.g.subarray(0, nf), nf);
+      if (c.activation === 'silu') this.kern.swiglu(S.g, S.u, S.g, nf);
+      else this.kern.geglu(S.g, S.u, S.g, nf);
       this.mm(L.wDown, S.g, m, S.o);
       if (L.postFfnNorm) this.norm(S.o, L.postFfnNorm, S.o, m, d, c.rmsEps);
       for (let i = 0; i < m * d; i++) S.x[i] = S.o[i]! + S.x[i]!;

@@ -233,6 +233,7 @@ export function llmConfigFromHF(json: unknown, opts: HFConfigOptions = {}): LLMC
     attnScale: gemma ? num(cfg, 'query_pre_attn_scalar', 256) ** -0.5 : 1 / Math.sqrt(headDim),
     finalLogitSoftcap: typeof softcap === 'number' ? softcap : 0,
     embedScale: gemma,
+    scaleQ: gemma,
     activation,
     qkNorm: arch === 'qwen3' || gemma,
     postNorms: gemma,

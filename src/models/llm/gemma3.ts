@@ -23,6 +23,7 @@ export const gemma3: ArchSpec = {
       slidingWindow: window,
       swaPattern: pattern,
       ropeFreqBaseSwa: file.getNumber('gemma3.rope.freq_base_swa', 10000),
+      scaleQ: true,
       attnScale: is27B ? 1 / Math.sqrt(Math.floor(c.nEmbd / c.nHead)) : 1 / Math.sqrt(c.headDimK),
       finalLogitSoftcap: file.getNumber('gemma3.final_logit_softcapping', 0),
       embedScale: true,
