@@ -35,3 +35,11 @@ export class RequestError extends SynfluxError {}
 
 /** A native kernel or backend failed to load or run. */
 export class BackendError extends SynfluxError {}
+
+/**
+ * An image cannot be used: `IMAGE_EMPTY` (zero bytes), `IMAGE_TRUNCATED` (the data ends or breaks
+ * before the image does), `IMAGE_UNSUPPORTED_FORMAT` (not JPEG/PNG/WebP), `IMAGE_TOO_LARGE`
+ * (header dimensions beyond the configured pixel limit, checked before decoding), `IMAGE_BAD`
+ * (any other decode failure), `IMAGE_NOT_FOUND` (a path that cannot be read).
+ */
+export class ImageError extends SynfluxError {}
