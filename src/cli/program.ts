@@ -1,5 +1,5 @@
 /**
- * The commander program: subcommands `run`, `chat`, `inspect`, `bench`. Each action imports its module
+ * The commander program: subcommands `run`, `chat`, `inspect`, `bench`, `quantize`. Each action imports its module
  * lazily, so `--help` and `inspect` never load the model code or native kernels.
  */
 import { Command } from 'commander';
@@ -84,6 +84,19 @@ export function buildProgram(io: CliIO): Command {
     .action(async (opts) => {
       const { benchCommand } = await import('./bench.js');
       await benchCommand(opts, io);
+    });
+
+  program
+    .command('quantize')
+    .description('quantize a GGUF like llama-quantize (same per-tensor types, same block bytes)')
+    .requiredOption('--model <path>', 'input GGUF')
+    .requiredOption('--out <path>', 'output GGUF')
+    .requiredOption('--type <type>', 'Q8_0 | Q4_0 | Q4_1 | Q4_K_M | Q5_K_M | Q6_K | F16')
+    .option('--allow-requantize', 'allow converting tensors that are already quantized')
+    .option('--json', 'print a per-tensor summary as JSON')
+    .action(async (opts) => {
+      const { quantizeCommand } = await import('./quantize.js');
+      await quantizeCommand(opts, io);
     });
 
   return program;
