@@ -79,6 +79,39 @@ export interface BrickCost {
   readonly memoryBytes: number;
   /** Bytes of the brick's outputs, i.e. what a cross-device transfer of them costs. */
   readonly outputBytes: number;
+  /**
+   * Optional detail for the planner (src/bricks/cost-model.ts): the matmuls that make up most of
+   * `flops`, so each is priced at the measured GFLOP/s of its dtype and token count.
+   */
+  readonly matmuls?: readonly MatmulWork[];
+  /** Optional: kernel calls (launches) per run, each paying the device's per-call overhead. */
+  readonly launches?: number;
+  /**
+   * Optional, for language-model bricks: the run split into phases (prefill: many tokens per
+   * matmul, compute-bound; decode: one token per step, memory-bound). When present, the planner
+   * prices the phases and ignores the totals above except `memoryBytes`/`outputBytes`.
+   */
+  readonly phases?: readonly BrickCostPhase[];
+}
+
+/** `count` matmuls `Y[nTok, nOut] = X[nTok, nIn] · W[nOut, nIn]ᵀ` with weights of `dtype` (ggml type name, e.g. `Q4_1`). */
+export interface MatmulWork {
+  readonly dtype: string;
+  readonly nOut: number;
+  readonly nIn: number;
+  readonly nTok: number;
+  readonly count: number;
+}
+
+/** One phase of a brick run (see BrickCost.phases). */
+export interface BrickCostPhase {
+  readonly name: 'prefill' | 'decode' | string;
+  /** Tokens processed in this phase (prefill: prompt length; decode: generated tokens). */
+  readonly tokens: number;
+  readonly flops: number;
+  readonly bytesMoved: number;
+  readonly matmuls?: readonly MatmulWork[];
+  readonly launches?: number;
 }
 
 /** Inputs or outputs of a brick run, by port name. */
