@@ -44,7 +44,9 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
   generationFlags(modelFlags(program.command('run').description('generate text for one prompt (stdout: the text only)')))
-    .requiredOption('--prompt <text>', 'the prompt')
+    .option('--prompt <text>', 'the prompt (required for text generation); <__media__> marks where each --image goes')
+    .option('--mmproj <path>', 'vision projector GGUF (llama.cpp mmproj, clip.* keys) for image input')
+    .option('--image <path...>', 'image file(s) (JPEG/PNG/WebP): placed at <__media__> markers, else before the prompt')
     .option('--chat', 'apply the model\'s chat template (prompt = one user message)')
     .option('--system <text>', 'system message (implies --chat)')
     .option('--json', 'print one JSON object {text, tokens, prompt_tokens, timings} instead of the text')
