@@ -73,6 +73,7 @@ export async function loadCliModel(opts: ModelOptions, io: CliIO): Promise<CliMo
       ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       ...(opts.contextSize !== undefined ? { contextSize: opts.contextSize } : {}),
       ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+      ...(opts.mmproj !== undefined ? { mmproj: opts.mmproj } : {}),
       onProgress: (done, total) => progress.update(done, total),
     });
   } catch (e) {

@@ -40,6 +40,8 @@ export interface ModelOptions {
   contextSize?: number;
   /** Compute backend (`--backend cpu|wasm`). */
   backend?: 'cpu' | 'wasm';
+  /** Vision projector (`--mmproj`). */
+  mmproj?: string;
 }
 
 /**

@@ -14,6 +14,10 @@ export interface RawRunOptions extends RawGenerationOptions, RawModelOptions {
   chat?: boolean;
   system?: string;
   json?: boolean;
+  /** `--mmproj PATH`: vision projector for `--image`. */
+  mmproj?: string;
+  /** `--image PATH…`. */
+  image?: string[];
 }
 
 /** The `--json` output object (snake_case keys; times in ms, rates in tokens/s). */
@@ -27,7 +31,13 @@ export interface RunJson {
   token_ids: number[];
   finish_reason: GenerateResult['finishReason'];
   seed: number;
-  timings: { load_ms: number; prefill_ms: number; decode_ms: number; prefill_tok_s: number; decode_tok_s: number };
+  timings: {
+    load_ms: number; prefill_ms: number; decode_ms: number; prefill_tok_s: number; decode_tok_s: number;
+    /** Image encoding (vision model) time, present with --image. */
+    image_encode_ms?: number;
+    /** load + image encoding + prefill + decode (ms). */
+    total_ms: number;
+  };
 }
 
 /** Builds the `--json` object from a result and the load time. */
@@ -46,6 +56,8 @@ export function runJson(r: GenerateResult, loadMs: number): RunJson {
       decode_ms: round(r.timings.decodeMs),
       prefill_tok_s: round(r.timings.prefillTokS),
       decode_tok_s: round(r.timings.decodeTokS),
+      ...(r.timings.imageEncodeMs !== undefined ? { image_encode_ms: round(r.timings.imageEncodeMs) } : {}),
+      total_ms: round(loadMs + (r.timings.imageEncodeMs ?? 0) + r.timings.prefillMs + r.timings.decodeMs + r.timings.sampleMs),
     },
   };
 }
@@ -71,6 +83,9 @@ export async function runCommand(raw: RawRunOptions, io: CliIO): Promise<void> {
   if (raw.prompt === undefined) throw new RequestError('BAD_OPTION', '--prompt is required');
   const gen = parseGenerationOptions(raw);
   const modelOpts = parseModelOptions(raw);
+  const images = raw.image ?? [];
+  if (images.length > 0 && raw.mmproj === undefined) throw new RequestError('BAD_OPTION', '--image needs --mmproj (the vision projector GGUF) for a language model');
+  if (raw.mmproj !== undefined) modelOpts.mmproj = raw.mmproj;
   const chat = raw.chat === true || raw.system !== undefined;
   const { model, loadMs } = await loadCliModel(modelOpts, io);
   const ac = new AbortController();
@@ -87,7 +102,7 @@ export async function runCommand(raw: RawRunOptions, io: CliIO): Promise<void> {
         }
       : { ...gen, prompt: raw.prompt };
     let result: GenerateResult | undefined;
-    for await (const ev of generate(model, { ...request, signal: ac.signal })) {
+    for await (const ev of generate(model, { ...request, ...(images.length > 0 ? { images } : {}), signal: ac.signal })) {
       if (ev.type === 'done') {
         const { type: _t, ...r } = ev;
         result = r;

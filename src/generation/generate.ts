@@ -13,6 +13,8 @@ import { Sampler, type SamplingOptions } from './samplers.js';
 import { StopStringMatcher, type FinishReason } from './stopping.js';
 import { Utf8Stream } from './utf8-stream.js';
 import { renderChat, type ChatFormatter, type ChatMessage } from './chat-format.js';
+import type { ImageEncoder } from '../multimodal/chunks.js';
+import { evalChunks, prepareMultimodalPrompt, type MultimodalPrompt } from '../multimodal/prompt.js';
 
 export type { FinishReason } from './stopping.js';
 export type { ChatMessage, ChatFormatter } from './chat-format.js';
@@ -46,6 +48,14 @@ export interface GenerateRequest extends SamplingOptions {
   parseSpecial?: boolean;
   /** Renders messages to text; default: the tokenizer's `chat_template` via @huggingface/jinja. */
   chatFormatter?: ChatFormatter;
+  /**
+   * Images (paths or encoded JPEG/PNG/WebP bytes). The prompt's `<__media__>` markers say where each
+   * goes; without markers the images come before the text, as in llama.cpp's mtmd. Needs a vision
+   * model: `vision`, or the one `loadModel(path, { mmproj })` attached to the model.
+   */
+  images?: readonly (Uint8Array | string)[];
+  /** Vision encoder for `images` (default: the model's own `vision`). */
+  vision?: ImageEncoder;
 }
 
 /** Wall-clock timings of one request. */
@@ -64,6 +74,8 @@ export interface GenerateTimings {
   prefillTokens: number;
   /** Decode forward calls. */
   decodeTokens: number;
+  /** Time encoding images with the vision model (ms; 0 without images). */
+  imageEncodeMs?: number;
 }
 
 /** Outcome of a request (also the payload of the final `done` event). */
@@ -117,6 +129,24 @@ export async function tokenizeRequest(tokenizer: Tokenizer, req: GenerateRequest
   return ids;
 }
 
+/**
+ * Encodes a request's images and builds its multimodal chunks (src/multimodal/prompt.ts).
+ * @throws RequestError (`NO_VISION_MODEL`) when neither the request nor the model has a vision encoder.
+ */
+async function prepareImages(model: CausalLM, request: GenerateRequest): Promise<MultimodalPrompt> {
+  const vision = request.vision ?? (model as CausalLM & { vision?: ImageEncoder }).vision;
+  if (!vision) {
+    throw new RequestError('NO_VISION_MODEL', 'images were given but the model has no vision encoder (load it with an mmproj file)');
+  }
+  return prepareMultimodalPrompt(model.tokenizer, model.config.nEmbd, vision, {
+    ...(request.prompt !== undefined ? { prompt: request.prompt } : {}),
+    ...(request.messages !== undefined ? { messages: request.messages } : {}),
+    ...(request.chat !== undefined ? { chat: request.chat } : {}),
+    ...(request.chatFormatter !== undefined ? { chatFormatter: request.chatFormatter } : {}),
+    images: request.images ?? [],
+  });
+}
+
 /** Length of the common prefix of two id sequences. */
 export function commonPrefixLength(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = Math.min(a.length, b.length);
@@ -145,15 +175,18 @@ export async function* generate(model: CausalLM, request: GenerateRequest): Asyn
     throw new RequestError('BAD_SAMPLING_OPTION', `maxTokens must be an integer ≥ -1, got ${maxTokens}`);
   }
   const sampler = new Sampler(model.config.nVocab, request, model.nCtx);
-  const prompt = await tokenizeRequest(tok, request);
+  const mm = request.images && request.images.length > 0 ? await prepareImages(model, request) : null;
+  // With images, `prompt` holds the text tokens only (penalty window); positions count the image rows too.
+  const prompt = mm ? mm.textTokens : await tokenizeRequest(tok, request);
+  const nPrompt = mm ? mm.nPositions : prompt.length;
   const nCtx = model.nCtx;
-  if (prompt.length > nCtx) {
+  if (nPrompt > nCtx) {
     throw new RequestError(
       'CONTEXT_OVERFLOW',
-      `the prompt is ${prompt.length} tokens but the context holds ${nCtx}; shorten the prompt or raise the context size`,
+      `the prompt is ${nPrompt} tokens but the context holds ${nCtx}; shorten the prompt or raise the context size`,
     );
   }
-  const budget = nCtx - prompt.length + 1;
+  const budget = nCtx - nPrompt + 1;
   const maxGen = maxTokens === -1 ? budget : Math.min(maxTokens, budget);
 
   const timings: GenerateTimings = {
@@ -167,7 +200,7 @@ export async function* generate(model: CausalLM, request: GenerateRequest): Asyn
     timings.prefillTokS = timings.prefillMs > 0 ? (timings.prefillTokens * 1000) / timings.prefillMs : 0;
     timings.decodeTokS = timings.decodeMs > 0 ? (timings.decodeTokens * 1000) / timings.decodeMs : 0;
     return {
-      type: 'done', text, tokens, promptTokens: prompt.length, finishReason, seed: sampler.seed, timings,
+      type: 'done', text, tokens, promptTokens: nPrompt, finishReason, seed: sampler.seed, timings,
       ...(stopString !== undefined ? { stopString } : {}),
     };
   };
@@ -185,17 +218,30 @@ export async function* generate(model: CausalLM, request: GenerateRequest): Asyn
   // KV cache: reuse the common prefix with the tracked cache contents, or start empty.
   const cache = request.cache ?? { tokens: [] };
   if (!request.cache || model.nPast !== cache.tokens.length) cache.tokens.length = 0;
-  // At least one token must be evaluated to get logits for the next one.
-  const keep = Math.min(commonPrefixLength(cache.tokens, prompt), prompt.length - 1);
-  model.truncate(keep);
-  cache.tokens.length = keep;
-
-  const suffix = prompt.slice(keep);
-  let t = performance.now();
-  let logits = model.forward(suffix);
-  timings.prefillMs = performance.now() - t;
-  timings.prefillTokens = suffix.length;
-  for (const id of suffix) cache.tokens.push(id);
+  let t: number;
+  let logits: Float32Array;
+  if (mm) {
+    // Image positions cannot be described by token ids: no prefix reuse, and the tracked cache stays
+    // empty so that the next request (nPast ≠ 0) starts afresh.
+    model.truncate(0);
+    cache.tokens.length = 0;
+    timings.imageEncodeMs = mm.encodeMs;
+    t = performance.now();
+    logits = evalChunks(model, mm.chunks);
+    timings.prefillMs = performance.now() - t;
+    timings.prefillTokens = mm.nPositions;
+  } else {
+    // At least one token must be evaluated to get logits for the next one.
+    const keep = Math.min(commonPrefixLength(cache.tokens, prompt), prompt.length - 1);
+    model.truncate(keep);
+    cache.tokens.length = keep;
+    const suffix = prompt.slice(keep);
+    t = performance.now();
+    logits = model.forward(suffix);
+    timings.prefillMs = performance.now() - t;
+    timings.prefillTokens = suffix.length;
+    for (const id of suffix) cache.tokens.push(id);
+  }
   // Prompt tokens enter the penalty window too, as in llama.cpp's llama-cli and server.
   for (const id of prompt) sampler.accept(id);
 
@@ -236,7 +282,7 @@ export async function* generate(model: CausalLM, request: GenerateRequest): Asyn
     logits = model.forward([id]);
     timings.decodeMs += performance.now() - t;
     timings.decodeTokens++;
-    cache.tokens.push(id);
+    if (!mm) cache.tokens.push(id);
   }
   if (finishReason !== 'stop') {
     // Text held back as a possible stop-string start (or a dangling partial character) is output.

@@ -10,6 +10,16 @@ export interface ForwardOptions {
   allLogits?: boolean;
 }
 
+/** Options of {@link CausalLM.forwardEmbeddings}. */
+export interface EmbeddingsForwardOptions extends ForwardOptions {
+  /**
+   * Let the rows of this batch attend to each other in both directions (llama.cpp
+   * `llama_set_causal_attn(ctx, false)`; mtmd does this for Gemma 3 image chunks,
+   * tools/mtmd/mtmd.cpp `mtmd_decode_use_non_causal`). The batch must fit one micro-batch.
+   */
+  nonCausal?: boolean;
+}
+
 /** A decoder-only LM with its KV cache. */
 export interface CausalLM {
   readonly config: LLMConfig;
@@ -26,6 +36,15 @@ export interface CausalLM {
    * @throws RequestError when nPast + n exceeds nCtx or an id is outside [0, nVocab).
    */
   forward(tokens: ArrayLike<number>, options?: ForwardOptions): Float32Array;
+  /**
+   * Optional (multimodal input): runs `n` input embeddings (float32 [n, nEmbd], e.g. projected image patches) at positions
+   * [nPast, nPast + n) in place of token embeddings; no embedding scale is applied (as llama.cpp
+   * does for `llama_batch.embd`).
+   * @returns logits as {@link forward}.
+   * @throws ShapeError when `embd.length !== n * nEmbd`; RequestError on context overflow or a
+   *   non-causal batch larger than one micro-batch.
+   */
+  forwardEmbeddings?(embd: Float32Array, n: number, options?: EmbeddingsForwardOptions): Float32Array;
   /** Drops cached tokens from position `n` on (n ≤ nPast); `truncate(0)` clears the cache. */
   truncate(n: number): void;
   /** Releases native memory held by the model. */

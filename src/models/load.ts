@@ -12,7 +12,8 @@ import type { LLMConfig } from './config.js';
 import { tokenizerFromGGUF } from '../tokenizers/index.js';
 import { native } from '../backends/cpu/native.js';
 import { kernelsFor, type BackendName } from '../backends/kernels.js';
-import { UnsupportedTensorTypeError, ModelFormatError } from '../core/errors.js';
+import { UnsupportedTensorTypeError, ModelFormatError, RequestError } from '../core/errors.js';
+import type { ImageEncoder } from '../multimodal/chunks.js';
 import { typeInfo } from '../core/ggml-type.js';
 
 /** Options of {@link loadModel}. */
@@ -27,11 +28,41 @@ export interface LoadOptions {
   mmap?: boolean;
   /** Called as the weights are bound: bytes done of total bytes. */
   onProgress?: (loadedBytes: number, totalBytes: number) => void;
+  /**
+   * Vision projector for image input: a llama.cpp mmproj GGUF (clip.* keys) or a Hugging Face VLM
+   * folder (vision tower + projector). Loaded through src/models/vision and attached as `vision`.
+   */
+  mmproj?: string;
 }
 
 /** A loaded language model: the transformer plus, for GGUF, the file it came from. */
 export interface LoadedModel extends Transformer {
   readonly file?: GGUFFile;
+  /** The vision encoder + projector loaded from `mmproj`, if any. */
+  readonly vision?: ImageEncoder & { dispose(): void };
+}
+
+/**
+ * Loads the vision model of `opts.mmproj` and attaches it to `model` as `vision` (disposed with it).
+ * @throws whatever src/models/vision's loadVisionModel throws (ModelFormatError, …); RequestError
+ *   (`EMBEDDING_WIDTH_MISMATCH`) when its output width is not the LM's n_embd.
+ */
+async function attachVision(model: Transformer, opts: LoadOptions): Promise<void> {
+  if (opts.mmproj === undefined) return;
+  const mod = (await import('./vision/index.js' as string)) as {
+    loadVisionModel(path: string, o?: { threads?: number }): Promise<ImageEncoder & { dispose(): void }>;
+  };
+  const vision = await mod.loadVisionModel(opts.mmproj, { threads: Math.max(1, Math.floor(opts.threads ?? 2)) });
+  if (vision.nEmbdOut !== model.config.nEmbd) {
+    vision.dispose();
+    throw new RequestError('EMBEDDING_WIDTH_MISMATCH', `mmproj ${opts.mmproj} outputs ${vision.nEmbdOut}-wide embeddings but the language model's n_embd is ${model.config.nEmbd} (mismatched mmproj)`);
+  }
+  const dispose = model.dispose.bind(model);
+  Object.defineProperty(model, 'vision', { value: vision, enumerable: false });
+  model.dispose = (): void => {
+    vision.dispose();
+    dispose();
+  };
 }
 
 /**
@@ -113,7 +144,11 @@ export function bindDecoderWeights(src: TensorSource, c: LLMConfig): DecoderWeig
  */
 export async function loadModel(path: string, opts: LoadOptions = {}): Promise<LoadedModel> {
   const hf = await import('./load-hf.js');
-  if (hf.isHFCheckpoint(path)) return (await hf.loadHFModel(path, opts)) as LoadedModel;
+  if (hf.isHFCheckpoint(path)) {
+    const m = await hf.loadHFModel(path, opts);
+    await attachVision(m, opts);
+    return m as LoadedModel;
+  }
   const bytes = mapFile(path, opts.mmap !== false);
   opts.onProgress?.(0, bytes.byteLength);
   const file = parseGGUF(bytes, path);
@@ -126,6 +161,7 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<L
   kernels.setThreads(Math.max(1, Math.floor(opts.threads ?? 2)));
   const model = new Transformer(config, weights, tokenizer, { nCtx: opts.contextSize, kernels }) as Transformer & { file: GGUFFile };
   Object.defineProperty(model, 'file', { value: file, enumerable: false });
+  await attachVision(model, opts);
   opts.onProgress?.(bytes.byteLength, bytes.byteLength);
   return model as LoadedModel;
 }

@@ -10,11 +10,11 @@
  * quantized per row as ggml does); all activation buffers are allocated once per model for a
  * maximal micro-batch of {@link MAX_UBATCH} tokens and reused.
  */
-import type { CausalLM, ForwardOptions } from './causal-lm.js';
+import type { CausalLM, EmbeddingsForwardOptions, ForwardOptions } from './causal-lm.js';
 import type { LLMConfig } from './config.js';
 import type { DecoderWeights, MatWeight } from './weights.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { RequestError } from '../core/errors.js';
+import { RequestError, ShapeError } from '../core/errors.js';
 import { KVCache } from '../nn/kv-cache.js';
 import { rmsNorm } from '../nn/norm.js';
 import type { RopeParams } from '../nn/rope.js';
@@ -70,6 +70,8 @@ export class Transformer implements CausalLM {
   /** Attention call parameters, updated in place per layer (no per-call object). */
   private readonly attnShape: NativeAttentionShape;
   private logitsBuf: Float32Array;
+  /** Layer being evaluated (read by attendAll). */
+  private curLayer = 0;
 
   constructor(readonly config: LLMConfig, readonly weights: DecoderWeights, readonly tokenizer: Tokenizer, opts: TransformerOptions = {}) {
     const c = config;
@@ -129,21 +131,68 @@ export class Transformer implements CausalLM {
     const n = tokens.length;
     const c = this.config;
     if (n === 0) throw new RequestError('EMPTY_INPUT', 'forward() needs at least one token');
-    if (this.cache.length + n > this.nCtx) {
-      throw new RequestError('CONTEXT_OVERFLOW', `${this.cache.length} cached + ${n} new tokens exceed the context size ${this.nCtx}`);
-    }
+    this.checkRoom(n);
     for (let i = 0; i < n; i++) {
       const t = tokens[i]!;
       if (!Number.isInteger(t) || t < 0 || t >= c.nVocab) throw new RequestError('BAD_TOKEN', `token id ${t} is outside [0, ${c.nVocab})`);
     }
+    return this.run(n, tokens, null, false, options);
+  }
+
+  forwardEmbeddings(embd: Float32Array, n: number, options: EmbeddingsForwardOptions = {}): Float32Array {
+    const d = this.config.nEmbd;
+    if (!Number.isInteger(n) || n <= 0) throw new RequestError('EMPTY_INPUT', `forwardEmbeddings() needs at least one row, got n = ${n}`);
+    if (embd.length !== n * d) throw new ShapeError('BAD_EMBEDDINGS', `embeddings must be float32 [${n}, ${d}] (${n * d} values), got ${embd.length}`);
+    this.checkRoom(n);
+    const nonCausal = options.nonCausal === true;
+    if (nonCausal && n > MAX_UBATCH) {
+      // llama.cpp requires a non-causal batch to fit one ubatch too (llama_decode: n_ubatch ≥ n_tokens).
+      throw new RequestError('BATCH_TOO_LARGE', `a non-causal embeddings batch of ${n} rows exceeds the micro-batch size ${MAX_UBATCH}`);
+    }
+    return this.run(n, null, embd, nonCausal, options);
+  }
+
+  /** @throws RequestError (`CONTEXT_OVERFLOW`) when n more tokens do not fit in the KV cache. */
+  private checkRoom(n: number): void {
+    if (this.cache.length + n > this.nCtx) {
+      throw new RequestError('CONTEXT_OVERFLOW', `${this.cache.length} cached + ${n} new tokens exceed the context size ${this.nCtx}`);
+    }
+  }
+
+  /** Runs n inputs (token ids or embedding rows) in micro-batches of at most MAX_UBATCH. */
+  private run(n: number, tokens: ArrayLike<number> | null, embd: Float32Array | null, nonCausal: boolean, options: ForwardOptions): Float32Array {
+    const c = this.config;
     const all = options.allLogits === true;
     const out = all ? new Float32Array(n * c.nVocab) : this.logitsBuf;
     for (let s = 0; s < n; s += MAX_UBATCH) {
       const m = Math.min(MAX_UBATCH, n - s);
       const last = s + m === n;
-      this.ubatch(tokens, s, m, all ? out.subarray(s * c.nVocab, (s + m) * c.nVocab) : last ? out : null, all);
+      this.ubatch(tokens, embd, nonCausal, s, m, all ? out.subarray(s * c.nVocab, (s + m) * c.nVocab) : last ? out : null, all);
     }
     return out;
+  }
+
+  /**
+   * Non-causal attention for a micro-batch of m rows at positions [pos0, pos0+m): every row sees
+   * every key up to pos0+m−1 (llama.cpp's `llama_set_causal_attn(ctx, false)`, used by mtmd for
+   * Gemma 3 image chunks). The causal kernel is called once per query row with the query position
+   * moved to the batch's last position, so its mask admits the whole batch. Only the mask changes:
+   * RoPE was already applied at each row's own position. Not on the text hot path.
+   */
+  private attendAll(pos0: number, m: number): void {
+    const c = this.config;
+    const S = this.scratch!;
+    const A = this.attnShape;
+    const il = this.curLayer;
+    const qRow = c.nHead * c.headDimK;
+    const oRow = c.nHead * c.headDimV;
+    A.nTok = 1;
+    A.pos0 = pos0 + m - 1;
+    for (let i = 0; i < m; i++) {
+      this.kern.attention(S.q.subarray(i * qRow, (i + 1) * qRow), this.cache.k[il]!, this.cache.v[il]!, S.att.subarray(i * oRow, (i + 1) * oRow), A);
+    }
+    A.nTok = m;
+    A.pos0 = pos0;
   }
 
   private mm(w: MatWeight, x: Float32Array, nTok: number, y: Float32Array): void {
@@ -175,8 +224,11 @@ export class Transformer implements CausalLM {
     if (c && yc) this.mm(c, x, nTok, yc);
   }
 
-  /** Evaluates tokens[s, s+m) at positions nPast…; writes logits of every token (all) or the last one. */
-  private ubatch(tokens: ArrayLike<number>, s: number, m: number, logits: Float32Array | null, all: boolean): void {
+  /**
+   * Evaluates inputs [s, s+m) — token ids, or embedding rows (float32 [n, d]) — at positions nPast…;
+   * writes logits of every input (all) or the last one.
+   */
+  private ubatch(tokens: ArrayLike<number> | null, embd: Float32Array | null, nonCausal: boolean, s: number, m: number, logits: Float32Array | null, all: boolean): void {
     const c = this.config;
     const w = this.weights;
     if (!this.scratch || this.scratch.n < m) this.scratch = new Scratch(Math.min(MAX_UBATCH, Math.max(m, 16)), c);
@@ -184,14 +236,21 @@ export class Transformer implements CausalLM {
     const d = c.nEmbd;
     const pos0 = this.cache.length;
 
-    for (let i = 0; i < m; i++) S.ids[i] = tokens[s + i]!;
-    this.kern.getRows(w.tokenEmbd.type, w.tokenEmbd.data, d, S.ids.subarray(0, m), S.x);
-    if (c.embedScale) {
+    if (tokens) {
+      for (let i = 0; i < m; i++) S.ids[i] = tokens[s + i]!;
+      this.kern.getRows(w.tokenEmbd.type, w.tokenEmbd.data, d, S.ids.subarray(0, m), S.x);
+    } else {
+      // Embeddings input (image/audio chunks): used as given. llama.cpp scales only token inputs
+      // (src/models/gemma3.cpp: ggml_scale(inpL, ubatch.token ? sqrtf(n_embd) : 1.0f)).
+      S.x.set(embd!.subarray(s * d, (s + m) * d));
+    }
+    if (tokens && c.embedScale) {
       const sc = Math.fround(Math.sqrt(d));
       for (let i = 0; i < m * d; i++) S.x[i] = S.x[i]! * sc;
     }
 
     for (let il = 0; il < c.nLayer; il++) {
+      this.curLayer = il;
       const L = w.layers[il]!;
       const local = this.isLocalLayer(il);
       const rope = local ? this.ropeLocal : this.ropeGlobal;
@@ -215,7 +274,8 @@ export class Transformer implements CausalLM {
       A.nTok = m;
       A.pos0 = pos0;
       A.window = local ? c.slidingWindow : 0;
-      this.kern.attention(S.q, this.cache.k[il]!, this.cache.v[il]!, S.att, A);
+      if (nonCausal) this.attendAll(pos0, m);
+      else this.kern.attention(S.q, this.cache.k[il]!, this.cache.v[il]!, S.att, A);
       this.mm(L.wo, S.att, m, S.o);
       if (L.postAttnNorm) this.norm(S.o, L.postAttnNorm, S.o, m, d, c.rmsEps);
       for (let i = 0; i < m * d; i++) S.x[i] = S.o[i]! + S.x[i]!;
