@@ -1,0 +1,143 @@
+/**
+ * Vision models for VLMs: image bytes → LM-ready embeddings. One {@link VisionModel} for every
+ * supported projector (LLaVA `mlp`, `idefics3` SmolVLM, `gemma3`), loaded from an mmproj GGUF
+ * (llama.cpp's `clip.*` format) or a Hugging Face checkpoint folder.
+ *
+ * Pipeline: decode (sharp, src/preprocess/image.ts) → resize/split/normalise as llama.cpp's mtmd
+ * does (src/preprocess/vision.ts, Pillow-exact resampling in src/preprocess/resize.ts) → ViT
+ * (encoder.ts) → projector (projector.ts).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EmbeddingsValue, ImageValue } from '../../bricks/brick.js';
+import { native } from '../../backends/cpu/native.js';
+import { ModelFormatError } from '../../core/errors.js';
+import { openGGUF } from '../../formats/gguf/reader.js';
+import { openSafetensorsModel } from '../../formats/safetensors/reader.js';
+import { decodeImage, DEFAULT_MAX_IMAGE_PIXELS } from '../../preprocess/image.js';
+import { preprocessImage } from '../../preprocess/vision.js';
+import { visionConfigFromGGUF, visionConfigFromHF, type VisionConfig } from './config.js';
+import { encodeViT } from './encoder.js';
+import { project, projectedTokens } from './projector.js';
+import { visionWeightsFromGGUF, visionWeightsFromHF, type VisionWeights } from './weights.js';
+
+export type { VisionConfig } from './config.js';
+export { createVisionBrick, visionTileCost } from './brick.js';
+
+/** An image encoded for the LM. */
+export interface EncodedImage {
+  /** Embeddings per tile, float32 [nTokens, nEmbdOut] each, in the order the LM consumes them
+   *  (idefics3 with splitting: tiles row-major, then the global image; otherwise one entry). */
+  readonly tiles: EmbeddingsValue[];
+  /** Tile grid when the image was split (idefics3), not counting the global tile. */
+  readonly grid?: { rows: number; cols: number };
+  /** Decoded image size, pixels. */
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A loaded vision tower + projector. */
+export interface VisionModel {
+  /** llama.cpp projector type name: 'mlp' | 'idefics3' | 'gemma3'. */
+  readonly projector: string;
+  /** Output embedding width = the LM's n_embd. */
+  readonly nEmbdOut: number;
+  /** Tokens per tile after projection. */
+  readonly tokensPerTile: number;
+  /** Full hyperparameters. */
+  readonly config: VisionConfig;
+  /** Bytes of weights. */
+  readonly weightBytes: number;
+  /** Decode + preprocess (+ split) + encode + project. @throws ImageError */
+  encode(image: Uint8Array | string): Promise<EncodedImage>;
+  /** Lower-level: encode one already-preprocessed tile [3,H,W] → [nTokens, nEmbdOut]. @throws ShapeError */
+  encodeTile(tile: ImageValue): EmbeddingsValue;
+  /** Preprocess only: decoded image → normalised tiles in LM order. @throws ImageError */
+  preprocess(image: Uint8Array | string): Promise<{ tiles: ImageValue[]; grid?: { rows: number; cols: number }; width: number; height: number }>;
+  dispose(): void;
+}
+
+/** Options of {@link loadVisionModel}. */
+export interface LoadVisionOptions {
+  /** Native pool threads (default: leave as is). */
+  threads?: number;
+  /** Pixel limit checked from image headers before decoding (default 64 Mpx). */
+  maxImagePixels?: number;
+}
+
+function readJson(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new ModelFormatError('HF_BAD_JSON', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+class VisionModelImpl implements VisionModel {
+  readonly projector: string;
+  readonly nEmbdOut: number;
+  readonly tokensPerTile: number;
+  readonly weightBytes: number;
+  private w: VisionWeights | null;
+  constructor(readonly config: VisionConfig, w: VisionWeights, private readonly maxPixels: number) {
+    this.w = w;
+    this.projector = config.projector;
+    this.nEmbdOut = config.nEmbdOut;
+    this.tokensPerTile = projectedTokens(config);
+    this.weightBytes = w.bytes;
+  }
+
+  private weights(): VisionWeights {
+    if (!this.w) throw new ModelFormatError('VISION_DISPOSED', 'vision model was disposed');
+    return this.w;
+  }
+
+  async preprocess(image: Uint8Array | string) {
+    const rgb = await decodeImage(image, { maxPixels: this.maxPixels });
+    const pre = preprocessImage(rgb, this.config);
+    return { tiles: pre.tiles, ...(pre.grid ? { grid: pre.grid } : {}), width: rgb.width, height: rgb.height };
+  }
+
+  encodeTile(tile: ImageValue): EmbeddingsValue {
+    const w = this.weights();
+    const feats = encodeViT(this.config, w, tile);
+    const data = project(this.config, w.projector, feats);
+    return { kind: 'embeddings', data, shape: [data.length / this.nEmbdOut, this.nEmbdOut] };
+  }
+
+  async encode(image: Uint8Array | string): Promise<EncodedImage> {
+    const pre = await this.preprocess(image);
+    const tiles = pre.tiles.map((t) => this.encodeTile(t));
+    return { tiles, ...(pre.grid ? { grid: pre.grid } : {}), width: pre.width, height: pre.height };
+  }
+
+  dispose(): void {
+    this.w = null;
+  }
+}
+
+/**
+ * Loads a vision model: an mmproj `.gguf` (llama.cpp clip format) or a Hugging Face checkpoint
+ * folder (`config.json` with `vision_config`, `preprocessor_config.json`, safetensors).
+ * @throws ModelFormatError (unreadable/malformed files, unsupported projector, missing tensors),
+ *   ShapeError, UnsupportedTensorTypeError, BackendError (native kernels not built).
+ */
+export async function loadVisionModel(path: string, opts: LoadVisionOptions = {}): Promise<VisionModel> {
+  if (opts.threads) native().setThreads(opts.threads);
+  else native();
+  const maxPixels = opts.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+  if (!existsSync(path)) throw new ModelFormatError('VISION_NOT_FOUND', `${path}: no such file or folder`);
+  const isDir = statSync(path).isDirectory();
+  if (!isDir && !path.endsWith('.json') && !path.endsWith('.safetensors')) {
+    const f = openGGUF(path);
+    const cfg = visionConfigFromGGUF(f);
+    return new VisionModelImpl(cfg, visionWeightsFromGGUF(f, cfg), maxPixels);
+  }
+  const dir = isDir ? path : join(path, '..');
+  const cfgPath = join(dir, 'config.json');
+  if (!existsSync(cfgPath)) throw new ModelFormatError('HF_NO_CONFIG', `${dir}: no config.json`);
+  const ppPath = join(dir, 'preprocessor_config.json');
+  const cfg = visionConfigFromHF(readJson(cfgPath), existsSync(ppPath) ? readJson(ppPath) : {}, dir);
+  const st = openSafetensorsModel(dir);
+  return new VisionModelImpl(cfg, visionWeightsFromHF(st, cfg, dir), maxPixels);
+}

@@ -1,0 +1,198 @@
+/**
+ * Float32 building blocks of the vision encoder and projectors, written after ggml-cpu's CPU
+ * kernels that llama.cpp's clip graph uses (ggml-cpu/ops.cpp, vec.h):
+ * LayerNorm (`ggml_norm`: mean and centred variance summed in double, scale 1/sqrtf(var + eps)),
+ * RMSNorm (`ggml_rms_norm`), GELU/QuickGELU through ggml's F16 lookup tables (`GGML_GELU_FP16`,
+ * `GGML_GELU_QUICK_FP16`), erf GELU, bias add, row softmax, non-causal multi-head attention
+ * (kq by matmul, `ggml_soft_max_ext` with scale, kqv by matmul), all matmuls through the native
+ * kernels (`native().matmul`, F32/F16/quantized weights).
+ */
+import { native } from '../../backends/cpu/native.js';
+import { f16BitsToF32, f32ToF16Bits } from '../../core/f16.js';
+import { GGMLType } from '../../core/ggml-type.js';
+import { geluF32 } from '../../nn/activations.js';
+import type { MatWeight } from '../weights.js';
+import type { VisionActivation } from './config.js';
+
+const fr = Math.fround;
+
+/** `y[nTok, w.nOut] = x[nTok, w.nIn] · Wᵀ (+ bias)`; float32 row-major. */
+export function linear(w: MatWeight, b: Float32Array | null, x: Float32Array, nTok: number, y: Float32Array): void {
+  native().matmul(w.type, w.data, w.nOut, w.nIn, x, nTok, y);
+  if (b) addBias(y, b, nTok, w.nOut);
+}
+
+/** `y[r, :] += b` for r < rows (float32). */
+export function addBias(y: Float32Array, b: Float32Array, rows: number, n: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * n;
+    for (let i = 0; i < n; i++) y[o + i] = fr(y[o + i]! + b[i]!);
+  }
+}
+
+/**
+ * LayerNorm over rows of `n`: `y = (x - mean) / sqrt(var + eps) * w + b` (ggml_norm then mul/add).
+ * `x` float32 `[rows, n]`, `y` may alias `x`.
+ */
+export function layerNorm(x: Float32Array, w: Float32Array | null, b: Float32Array | null, y: Float32Array, rows: number, n: number, eps: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * n;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += x[o + i]!;
+    const mean = fr(fr(sum) / n);
+    let v = 0;
+    for (let i = 0; i < n; i++) {
+      const c = fr(x[o + i]! - mean);
+      y[o + i] = c;
+      v += c * c;
+    }
+    const variance = fr(fr(v) / n);
+    const scale = fr(1 / fr(Math.sqrt(fr(variance + eps))));
+    for (let i = 0; i < n; i++) {
+      let t = fr(y[o + i]! * scale);
+      if (w) t = fr(t * w[i]!);
+      if (b) t = fr(t + b[i]!);
+      y[o + i] = t;
+    }
+  }
+}
+
+/** RMSNorm over rows (ggml_rms_norm, double sum of squares) times `w`; `y` may alias `x`. */
+export function rmsNormRows(x: Float32Array, w: Float32Array | null, y: Float32Array, rows: number, n: number, eps: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * n;
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[o + i]! * x[o + i]!;
+    const scale = fr(1 / fr(Math.sqrt(fr(fr(s) / n + eps))));
+    for (let i = 0; i < n; i++) y[o + i] = w ? fr(fr(x[o + i]! * scale) * w[i]!) : fr(x[o + i]! * scale);
+  }
+}
+
+let geluTab: Float32Array | null = null;
+let quickTab: Float32Array | null = null;
+
+function gelu16(): Float32Array {
+  if (!geluTab) {
+    geluTab = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) geluTab[h] = f16BitsToF32(f32ToF16Bits(geluF32(f16BitsToF32(h))));
+  }
+  return geluTab;
+}
+
+function quick16(): Float32Array {
+  if (!quickTab) {
+    quickTab = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) {
+      const x = f16BitsToF32(h);
+      quickTab[h] = f16BitsToF32(f32ToF16Bits(fr(x * fr(1 / fr(1 + fr(Math.exp(fr(-1.702 * x))))))));
+    }
+  }
+  return quickTab;
+}
+
+/** erf by Abramowitz–Stegun 7.1.26 is too coarse; this is W. J. Cody's rational erf in double. */
+function erf(x: number): number {
+  // series/continued fraction accurate to ~1e-15, enough for a float32 result
+  const ax = Math.abs(x);
+  if (ax < 2.5) {
+    // Maclaurin series
+    let sum = ax, term = ax;
+    const x2 = ax * ax;
+    for (let k = 1; k < 80; k++) {
+      term *= -x2 / k;
+      const add = term / (2 * k + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    const r = (2 / Math.sqrt(Math.PI)) * sum;
+    return x < 0 ? -r : r;
+  }
+  // continued fraction for erfc
+  let f = 0;
+  for (let k = 60; k >= 1; k--) f = (k / 2) / (ax + f);
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
+  return x < 0 ? erfc - 1 : 1 - erfc;
+}
+
+/**
+ * Element-wise activation in place on `x[0..n)`:
+ * `gelu` tanh-GELU via ggml's F16 table (saturating below -10 / above 10), `gelu_quick`
+ * x·σ(1.702x) via ggml's F16 table, `gelu_erf` 0.5x(1 + erf(x/√2)), `silu` x·σ(x).
+ */
+export function activate(kind: VisionActivation, x: Float32Array, n: number): void {
+  if (kind === 'gelu') {
+    const t = gelu16();
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      x[i] = v <= -10 ? 0 : v >= 10 ? v : t[f32ToF16Bits(v)]!;
+    }
+  } else if (kind === 'gelu_quick') {
+    const t = quick16();
+    for (let i = 0; i < n; i++) x[i] = t[f32ToF16Bits(x[i]!)]!;
+  } else if (kind === 'gelu_erf') {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      x[i] = fr(fr(0.5 * v) * fr(1 + fr(erf(fr(v * Math.SQRT1_2)))));
+    }
+  } else {
+    for (let i = 0; i < n; i++) x[i] = fr(x[i]! / fr(1 + fr(Math.exp(-x[i]!))));
+  }
+}
+
+/** Scratch buffers for {@link attention}, sized for nTok tokens and width d. */
+export class AttentionScratch {
+  readonly qh: Float32Array; readonly kh: Float32Array; readonly vt: Float32Array;
+  readonly s: Float32Array; readonly oh: Float32Array;
+  constructor(readonly nTok: number, headDim: number) {
+    this.qh = new Float32Array(nTok * headDim);
+    this.kh = new Float32Array(nTok * headDim);
+    this.vt = new Float32Array(nTok * headDim);
+    this.s = new Float32Array(nTok * nTok);
+    this.oh = new Float32Array(nTok * headDim);
+  }
+}
+
+/**
+ * Non-causal multi-head self-attention (clip.cpp `build_attn`, non-flash path):
+ * per head, `S = (Q Kᵀ)`, `P = softmax(scale·S)` by rows, `O = P V`.
+ * `q`, `k`, `v`, `out` float32 `[nTok, nHead·headDim]` (heads side by side in a row).
+ */
+export function attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, nTok: number, nHead: number,
+  headDim: number, scale: number, sc: AttentionScratch): void {
+  const d = nHead * headDim;
+  const nat = native();
+  const { qh, kh, vt, s, oh } = sc;
+  const kBytes = new Uint8Array(kh.buffer, kh.byteOffset, nTok * headDim * 4);
+  const vBytes = new Uint8Array(vt.buffer, vt.byteOffset, nTok * headDim * 4);
+  for (let h = 0; h < nHead; h++) {
+    const off = h * headDim;
+    for (let t = 0; t < nTok; t++) {
+      const src = t * d + off, dst = t * headDim;
+      for (let i = 0; i < headDim; i++) {
+        qh[dst + i] = q[src + i]!;
+        kh[dst + i] = k[src + i]!;
+        vt[i * nTok + t] = v[src + i]!;
+      }
+    }
+    nat.matmul(GGMLType.F32, kBytes, nTok, headDim, qh, nTok, s); // s[nTok(q), nTok(k)]
+    for (let t = 0; t < nTok; t++) {
+      const o = t * nTok;
+      let max = -Infinity;
+      for (let j = 0; j < nTok; j++) {
+        const x = fr(s[o + j]! * scale);
+        s[o + j] = x;
+        if (x > max) max = x;
+      }
+      let sum = 0;
+      for (let j = 0; j < nTok; j++) {
+        const e = fr(Math.exp(s[o + j]! - max));
+        s[o + j] = e;
+        sum += e;
+      }
+      const inv = fr(1 / sum);
+      for (let j = 0; j < nTok; j++) s[o + j] = fr(s[o + j]! * inv);
+    }
+    nat.matmul(GGMLType.F32, vBytes, headDim, nTok, s, nTok, oh); // oh[nTok, headDim]
+    for (let t = 0; t < nTok; t++) out.set(oh.subarray(t * headDim, (t + 1) * headDim), t * d + off);
+  }
+}
