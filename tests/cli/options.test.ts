@@ -74,7 +74,7 @@ test('--json object shape', () => {
   }, 99.5);
   assert.deepEqual(j, {
     text: 'hi', tokens: 2, prompt_tokens: 3, token_ids: [1, 2], finish_reason: 'eog', seed: 5,
-    timings: { load_ms: 99.5, prefill_ms: 10.123, decode_ms: 20, prefill_tok_s: 300, decode_tok_s: 50 },
+    timings: { load_ms: 99.5, prefill_ms: 10.123, decode_ms: 20, prefill_tok_s: 300, decode_tok_s: 50, total_ms: 130.623 },
   });
 });
 
