@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's reference tools (llama-bench, llama-cli, llama-quantize, llama-perplexity) from
+# Builds llama.cpp's reference tools (llama-bench, llama-cli, llama-quantize, llama-perplexity,
+# llama-mtmd-cli and the static libmtmd used by scripts/reference/vlm-goldens.sh) from
 # the source bundled with node-llama-cpp (cloned into .cache/llama.cpp by scripts/fetch-fixtures.mjs)
 # into .cache/llama.cpp/build/bin. Static, Release, portable x86-64 ISA flags: GGML_NATIVE=OFF with
 # AVX2 + AVX-512(VNNI) on and AMX off (with GGML_NATIVE=ON the AMX code traps on these machines).
@@ -20,9 +21,9 @@ cmake -S "$SRC" -B "$BUILD" \
   -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF \
   -DLLAMA_CURL=OFF
 
-cmake --build "$BUILD" --config Release "$JOBS" --target llama-bench llama-cli llama-quantize llama-perplexity
+cmake --build "$BUILD" --config Release "$JOBS" --target llama-bench llama-cli llama-quantize llama-perplexity llama-mtmd-cli mtmd
 
-for t in llama-bench llama-cli llama-quantize llama-perplexity; do
+for t in llama-bench llama-cli llama-quantize llama-perplexity llama-mtmd-cli; do
   test -x "$BUILD/bin/$t" || { echo "[build-llama-cpp] missing $BUILD/bin/$t" >&2; exit 1; }
 done
 "$BUILD/bin/llama-cli" --version 2>&1 | head -n 2 || true

@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+"""Independent PyTorch reference for the vision towers + projectors of the random VLM checkpoints written
+by scripts/reference/make-random-vlm.py, following the Hugging Face *definitions* (transformers'
+modeling_clip.py / modeling_siglip.py / modeling_llava.py / modeling_idefics3.py / modeling_gemma3.py),
+re-implemented here from the documented architecture -- not llama.cpp's graph. Reads the HF folder
+(model.safetensors + config.json), computes in float64, writes float32 little-endian embeddings.
+
+Run with Debian's torch (`apt-get install -y python3-torch python3-numpy`), i.e. /usr/bin/python3:
+    /usr/bin/python3 scripts/reference/torch-vlm-ref.py --hf DIR/hf --pixels P.f32 --out E.f32
+        P.f32: float32 [n, 3, S, S] already preprocessed images (e.g. llama.cpp's own preprocessed tiles
+               dumped by mtmd-dump, so that only the encoder + projector are compared); S = image_size
+    /usr/bin/python3 scripts/reference/torch-vlm-ref.py --hf DIR/hf --images A.png [B.png] --out E.f32 [--pixels-out P.f32]
+        HF preprocessing first (LLaVA / CLIPImageProcessor only: shortest-edge resize with PIL bicubic,
+        center crop, rescale 1/255, normalize)
+Output: float32 [n * tokens_per_image, n_embd_text].
+
+Definitions implemented (per family, config.json `model_type`):
+  llava   : CLIPVisionEmbeddings -- class token FIRST, then the patches, + learned positions 0..n;
+            pre_layrnorm; encoder layers x += attn(ln1(x)); x += fc2(quick_gelu(fc1(ln2(x))));
+            features = hidden_states[vision_feature_layer] (-2: the output of the next-to-last layer,
+            no post_layernorm); strategy 'default' drops the class token; projector
+            linear_2(gelu_erf(linear_1(x))).
+  idefics3: SigLIP (patch conv with bias, learned positions, no class token, gelu tanh, post_layernorm
+            = last_hidden_state) -> Idefics3 pixel_shuffle(scale_factor) -> modality_projection (no bias).
+  gemma3  : SigLIP last_hidden_state -> transpose to [d, h, w] -> AvgPool2d(k = patches_per_side /
+            sqrt(mm_tokens_per_image)) -> flatten row-major -> Gemma3RMSNorm (x * rsqrt(mean x^2 + eps) *
+            (1 + w), eps = vision layer_norm_eps) -> x @ mm_input_projection_weight.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import struct
+from pathlib import Path
+
+import numpy as np
+import torch
+
+torch.set_grad_enabled(False)
+DT = torch.float64
+
+
+def load_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    raw = path.read_bytes()
+    (n,) = struct.unpack('<Q', raw[:8])
+    header = json.loads(raw[8:8 + n])
+    base = 8 + n
+    out = {}
+    for name, info in header.items():
+        if name == '__metadata__':
+            continue
+        assert info['dtype'] == 'F32', f'{name}: {info["dtype"]}'
+        a, b = info['data_offsets']
+        arr = np.frombuffer(raw[base + a:base + b], dtype='<f4').reshape(info['shape'])
+        out[name] = torch.from_numpy(arr.astype(np.float64))
+    return out
+
+
+def layer_norm(x, w, b, eps):
+    return torch.nn.functional.layer_norm(x, (x.shape[-1],), w, b, eps)
+
+
+def act(name: str, x):
+    if name == 'quick_gelu':
+        return x * torch.sigmoid(1.702 * x)
+    if name in ('gelu_pytorch_tanh', 'gelu_new'):
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+    if name == 'gelu':
+        return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
+    raise ValueError(name)
+
+
+def encoder_layer(x, W, p, vc):
+    """One CLIP / SigLIP encoder layer (identical structure): pre-LN attention and MLP, both residual."""
+    d, nh = vc['hidden_size'], vc['num_attention_heads']
+    hd = d // nh
+    eps = vc['layer_norm_eps']
+    h = layer_norm(x, W[p + 'layer_norm1.weight'], W[p + 'layer_norm1.bias'], eps)
+    q = h @ W[p + 'self_attn.q_proj.weight'].T + W[p + 'self_attn.q_proj.bias']
+    k = h @ W[p + 'self_attn.k_proj.weight'].T + W[p + 'self_attn.k_proj.bias']
+    v = h @ W[p + 'self_attn.v_proj.weight'].T + W[p + 'self_attn.v_proj.bias']
+    n = x.shape[0]
+    q, k, v = (t.reshape(n, nh, hd).transpose(0, 1) for t in (q, k, v))
+    a = torch.softmax((q @ k.transpose(1, 2)) * hd ** -0.5, dim=-1) @ v
+    a = a.transpose(0, 1).reshape(n, d)
+    x = x + a @ W[p + 'self_attn.out_proj.weight'].T + W[p + 'self_attn.out_proj.bias']
+    h = layer_norm(x, W[p + 'layer_norm2.weight'], W[p + 'layer_norm2.bias'], eps)
+    h = act(vc['hidden_act'], h @ W[p + 'mlp.fc1.weight'].T + W[p + 'mlp.fc1.bias'])
+    return x + h @ W[p + 'mlp.fc2.weight'].T + W[p + 'mlp.fc2.bias']
+
+
+def patch_embed(img, W, pre, vc):
+    """Conv2d(3, d, kernel = stride = patch) as a matmul over non-overlapping patches, row-major patch order."""
+    ps = vc['patch_size']
+    c, h, w = img.shape
+    x = img.reshape(c, h // ps, ps, w // ps, ps).permute(1, 3, 0, 2, 4).reshape((h // ps) * (w // ps), c * ps * ps)
+    k = W[pre + 'embeddings.patch_embedding.weight'].reshape(vc['hidden_size'], -1)
+    out = x @ k.T
+    bias = W.get(pre + 'embeddings.patch_embedding.bias')
+    return out + bias if bias is not None else out
+
+
+def clip_llava(img, W, cfg):
+    vc, pre = cfg['vision_config'], 'model.vision_tower.vision_model.'
+    x = patch_embed(img, W, pre, vc)
+    x = torch.cat([W[pre + 'embeddings.class_embedding'][None, :], x], dim=0)  # class token first
+    x = x + W[pre + 'embeddings.position_embedding.weight'][:x.shape[0]]
+    x = layer_norm(x, W[pre + 'pre_layrnorm.weight'], W[pre + 'pre_layrnorm.bias'], vc['layer_norm_eps'])
+    hidden = [x]  # hidden_states[0] = embeddings after pre_layrnorm
+    for i in range(vc['num_hidden_layers']):
+        x = encoder_layer(x, W, f'{pre}encoder.layers.{i}.', vc)
+        hidden.append(x)
+    feat = hidden[cfg['vision_feature_layer']]
+    assert cfg['vision_feature_select_strategy'] == 'default'
+    feat = feat[1:]  # drop the class token
+    P = 'model.multi_modal_projector.'
+    h = act(cfg['projector_hidden_act'], feat @ W[P + 'linear_1.weight'].T + W[P + 'linear_1.bias'])
+    return h @ W[P + 'linear_2.weight'].T + W[P + 'linear_2.bias']
+
+
+def clip_llava_as_llamacpp(img, W, cfg):
+    """What llama.cpp's graph (tools/mtmd/models/llava.cpp + clip.cpp input fill) computes from the mmproj
+    that the legacy converter writes (block_count = num_hidden_layers - 1): the class token is appended
+    AFTER the patches, positions 0..n are added in that order (patch i gets position i, the class token
+    position n), only block_count - 1 layers run (the last stored block is skipped: the -2 is applied
+    twice), rows 1..n are kept (patch 0 dropped, the class token kept as the last image token), and the
+    projector uses ggml_gelu (tanh approximation). Used only to document the deviation."""
+    vc, pre = cfg['vision_config'], 'model.vision_tower.vision_model.'
+    x = patch_embed(img, W, pre, vc)
+    x = torch.cat([x, W[pre + 'embeddings.class_embedding'][None, :]], dim=0)
+    x = x + W[pre + 'embeddings.position_embedding.weight'][:x.shape[0]]
+    x = layer_norm(x, W[pre + 'pre_layrnorm.weight'], W[pre + 'pre_layrnorm.bias'], vc['layer_norm_eps'])
+    for i in range(vc['num_hidden_layers'] - 2):
+        x = encoder_layer(x, W, f'{pre}encoder.layers.{i}.', vc)
+    feat = x[1:]
+    P = 'model.multi_modal_projector.'
+    h = act('gelu_pytorch_tanh', feat @ W[P + 'linear_1.weight'].T + W[P + 'linear_1.bias'])
+    return h @ W[P + 'linear_2.weight'].T + W[P + 'linear_2.bias']
+
+
+def siglip(img, W, pre, vc):
+    x = patch_embed(img, W, pre, vc)
+    x = x + W[pre + 'embeddings.position_embedding.weight'][:x.shape[0]]
+    for i in range(vc['num_hidden_layers']):
+        x = encoder_layer(x, W, f'{pre}encoder.layers.{i}.', vc)
+    return layer_norm(x, W[pre + 'post_layernorm.weight'], W[pre + 'post_layernorm.bias'], vc['layer_norm_eps'])
+
+
+def idefics3(img, W, cfg):
+    x = siglip(img, W, 'model.vision_model.', cfg['vision_config'])
+    s = cfg['scale_factor']
+    seq, d = x.shape
+    hgt = wid = int(seq ** 0.5)
+    # Idefics3Connector.pixel_shuffle (batch of 1)
+    x = x.reshape(1, hgt, wid, d)
+    x = x.reshape(1, hgt, wid // s, d * s)
+    x = x.permute(0, 2, 1, 3)
+    x = x.reshape(1, wid // s, hgt // s, d * s * s)
+    x = x.permute(0, 2, 1, 3)
+    x = x.reshape(seq // (s * s), d * s * s)
+    return x @ W['model.connector.modality_projection.proj.weight'].T
+
+
+def gemma3(img, W, cfg):
+    vc = cfg['vision_config']
+    x = siglip(img, W, 'model.vision_tower.vision_model.', vc)
+    seq, d = x.shape
+    side = int(seq ** 0.5)
+    k = side // int(cfg['mm_tokens_per_image'] ** 0.5)
+    y = x.T.reshape(1, d, side, side)
+    y = torch.nn.functional.avg_pool2d(y, kernel_size=k, stride=k)
+    y = y.flatten(2).transpose(1, 2)[0]
+    P = 'model.multi_modal_projector.'
+    y = y * torch.rsqrt(y.pow(2).mean(-1, keepdim=True) + vc['layer_norm_eps']) * (1.0 + W[P + 'mm_soft_emb_norm.weight'])
+    return y @ W[P + 'mm_input_projection_weight']
+
+
+def hf_preprocess_clip(png: Path, pre: dict) -> np.ndarray:
+    """CLIPImageProcessor: RGB, resize shortest edge (PIL, resample from config), center crop, rescale, normalize."""
+    from PIL import Image
+    im = Image.open(png).convert('RGB')
+    w, h = im.size
+    se = pre['size']['shortest_edge']
+    if w <= h:
+        nw, nh = se, int(se * h / w)
+    else:
+        nh, nw = se, int(se * w / h)
+    if (nw, nh) != (w, h):
+        im = im.resize((nw, nh), resample=pre['resample'])
+    ch, cw = pre['crop_size']['height'], pre['crop_size']['width']
+    top, left = (nh - ch) // 2, (nw - cw) // 2
+    a = np.asarray(im, dtype=np.float64)[top:top + ch, left:left + cw] * pre['rescale_factor']
+    a = (a - np.array(pre['image_mean'])) / np.array(pre['image_std'])
+    return a.transpose(2, 0, 1).astype(np.float32)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--hf', required=True)
+    g = ap.add_mutually_exclusive_group(required=True)
+    g.add_argument('--pixels', help='float32 [n, 3, S, S] preprocessed images')
+    g.add_argument('--images', nargs='+', help='PNG files, HF-preprocessed here (llava only)')
+    ap.add_argument('--pixels-out')
+    ap.add_argument('--emulate-llamacpp', action='store_true', help='llava: compute what llama.cpp computes (deviation check)')
+    ap.add_argument('--out', required=True)
+    args = ap.parse_args()
+
+    hf = Path(args.hf)
+    cfg = json.loads((hf / 'config.json').read_text())
+    pre = json.loads((hf / 'preprocessor_config.json').read_text())
+    W = load_safetensors(hf / 'model.safetensors')
+    S = cfg['vision_config']['image_size']
+    if args.pixels:
+        pix = np.fromfile(args.pixels, dtype='<f4')
+        assert pix.size % (3 * S * S) == 0, f'{args.pixels}: not a multiple of 3x{S}x{S}'
+        pix = pix.reshape(-1, 3, S, S)
+    else:
+        assert cfg['model_type'] == 'llava', 'HF preprocessing is implemented for llava (CLIPImageProcessor) only'
+        pix = np.stack([hf_preprocess_clip(Path(p), pre) for p in args.images])
+        if args.pixels_out:
+            pix.astype('<f4').tofile(args.pixels_out)
+    fn = {'llava': clip_llava_as_llamacpp if args.emulate_llamacpp else clip_llava, 'idefics3': idefics3, 'gemma3': gemma3}[cfg['model_type']]
+    outs = [fn(torch.from_numpy(p.astype(np.float64)), W, cfg) for p in pix]
+    emb = torch.cat(outs, 0).numpy().astype('<f4')
+    emb.tofile(args.out)
+    print(f'{args.out}: {cfg["model_type"]} images={len(pix)} embd={list(emb.shape)}')
+
+
+if __name__ == '__main__':
+    main()
