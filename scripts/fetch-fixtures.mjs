@@ -98,10 +98,11 @@ export function ensureLlamaCppSource() {
 }
 
 /** Ensures one fixture is in the cache; returns its absolute path. */
-/** @param {'smollm2'|'gemma3'|'llamacpp'|'photos'} key @returns {Promise<string>} */
+/** @param {'smollm2'|'gemma3'|'llamacpp'|'photos'|'ocr-images'} key @returns {Promise<string>} */
 export async function ensureFixture(key) {
   if (key === 'llamacpp') return ensureLlamaCppSource();
   if (key === 'photos') return (await import('./fixtures/photos.mjs')).ensurePhotos();
+  if (key === 'ocr-images') return (await import('./fixtures/ocr-images.mjs')).ensureOcrImages();
   const fx = FIXTURES[key];
   if (!fx) throw new Error(`unknown fixture ${key}; known: ${Object.keys(FIXTURES).join(', ')}`);
   const out = join(MODELS, fx.file);
@@ -131,6 +132,6 @@ export async function ensureFixture(key) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const which = process.argv[2] ?? 'all';
-  const keys = which === 'all' ? [...Object.keys(FIXTURES), 'llamacpp', 'photos'] : [which];
+  const keys = which === 'all' ? [...Object.keys(FIXTURES), 'llamacpp', 'photos', 'ocr-images'] : [which];
   for (const k of keys) console.log(await ensureFixture(k));
 }
