@@ -43,3 +43,6 @@ export class BackendError extends SynfluxError {}
  * (any other decode failure), `IMAGE_NOT_FOUND` (a path that cannot be read).
  */
 export class ImageError extends SynfluxError {}
+
+/** A pipeline definition (pipelines/*.json) is malformed: bad JSON, unknown brick type, dangling edge, cycle, bad placement. */
+export class PipelineError extends SynfluxError {}
