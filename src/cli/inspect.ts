@@ -6,6 +6,7 @@
 import { openGGUF, type GGUFFile } from '../formats/gguf/reader.js';
 import { describeGGUF, type GGUFDescription } from '../formats/gguf/inspect.js';
 import { formatBytes, type CliIO } from './io.js';
+import { describeVisionTower, formatVisionTower, type VisionTowerSummary } from '../models/vision/summary.js';
 
 /** Tokenizer facts for the report, or why the tokenizer could not be built. */
 export interface TokenizerSummary {
@@ -35,6 +36,8 @@ export interface InspectReport extends GGUFDescription {
   /** `{arch}.*` scalar metadata with the prefix removed, e.g. `block_count`, `attention.head_count`. */
   hyperparameters: Record<string, string | number | boolean>;
   tokenizer: TokenizerSummary;
+  /** Vision tower of an mmproj file (`clip.has_vision_encoder`), absent otherwise. */
+  vision?: VisionTowerSummary;
 }
 
 /** Collects `{arch}.*` scalar metadata (bigints as decimal strings). */
@@ -84,7 +87,8 @@ export async function summariseTokenizer(file: GGUFFile): Promise<TokenizerSumma
 export async function inspectReport(path: string): Promise<InspectReport> {
   const file = openGGUF(path);
   const desc = describeGGUF(file);
-  return { ...desc, hyperparameters: hyperparameters(file, desc.architecture), tokenizer: await summariseTokenizer(file) };
+  const vision = describeVisionTower(file);
+  return { ...desc, hyperparameters: hyperparameters(file, desc.architecture), tokenizer: await summariseTokenizer(file), ...(vision ? { vision } : {}) };
 }
 
 function table(rows: string[][], rightAlign: boolean[] = []): string {
@@ -120,6 +124,7 @@ export function formatReport(r: InspectReport): string {
       ['  chat template', t.hasChatTemplate ? 'yes' : 'no'],
     ]));
   }
+  if (r.vision) out.push('', ...formatVisionTower(r.vision));
   out.push('', 'tensors by type');
   out.push(table(Object.entries(r.byType).map(([ty, v]) => [`  ${ty}`, String(v.count), formatBytes(v.bytes)]), [false, true, true]));
   out.push('', 'tensors');
