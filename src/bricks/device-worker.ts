@@ -1,0 +1,51 @@
+/**
+ * Worker-thread entry of a worker-hosted brick (src/bricks/worker-brick.ts). `workerData.hosted`
+ * says what to host; messages `{id, op: 'init' | 'run', inputs?}` are answered with
+ * `{id, ok, outputs?}` or `{id, ok: false, error}`. One brick per worker.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { PortValue, PortValues } from './brick.js';
+import type { HostOptions, MatmulChainSpec } from './matmul-brick.js';
+import type { LmBrickSpec } from './lm-brick.js';
+import { errorReply } from './worker-brick.js';
+
+/** What a worker can host: a matmul chain or a language model, on `cpu` or `wasm`. */
+export type HostedSpec = {
+  readonly spec: MatmulChainSpec | LmBrickSpec;
+  readonly device: string;
+  readonly opts?: HostOptions;
+};
+
+interface Hosted {
+  run(inputs: PortValues): Promise<Record<string, PortValue>>;
+}
+
+async function create(h: HostedSpec): Promise<Hosted> {
+  if (h.device !== 'cpu' && h.device !== 'wasm') throw new Error(`device ${h.device} cannot be worker-hosted (cpu, wasm)`);
+  if (h.spec.kind === 'matmul-chain') {
+    const { MatmulChainHost } = await import('./matmul-brick.js');
+    return MatmulChainHost.create(h.spec, h.device, h.opts);
+  }
+  const { LmHost } = await import('./lm-brick.js');
+  return LmHost.create(h.spec, h.device, h.opts);
+}
+
+if (parentPort) {
+  const port = parentPort;
+  let hosted: Promise<Hosted> | null = null;
+  port.on('message', async (m: { id: number; op: 'init' | 'run'; inputs?: PortValues }) => {
+    try {
+      hosted ??= create((workerData as { hosted: HostedSpec }).hosted);
+      const h = await hosted;
+      if (m.op === 'init') {
+        port.postMessage({ id: m.id, ok: true });
+        return;
+      }
+      const outputs = await h.run(m.inputs ?? {});
+      port.postMessage({ id: m.id, ok: true, outputs });
+    } catch (e) {
+      if (m.op === 'init') hosted = null;
+      port.postMessage({ id: m.id, ok: false, error: errorReply(e) });
+    }
+  });
+}
