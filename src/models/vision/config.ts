@@ -70,7 +70,9 @@ function check(c: VisionConfig, source: string): VisionConfig {
   if ((c.projector === 'idefics3' || c.projector === 'gemma3') && side % c.nMerge !== 0) bad(`${side} patches per side not divisible by ${c.nMerge}`);
   if (!(c.eps > 0)) bad(`layer norm epsilon ${c.eps}`);
   if (c.imageStd.some((s) => s === 0)) bad('image_std has a zero');
-  return c;
+  // float32 like clip.cpp's hparams, so GGUF (stored f32) and HF (JSON doubles) configs agree
+  const f = Math.fround;
+  return { ...c, eps: f(c.eps), imageMean: [f(c.imageMean[0]), f(c.imageMean[1]), f(c.imageMean[2])], imageStd: [f(c.imageStd[0]), f(c.imageStd[1]), f(c.imageStd[2])] };
 }
 
 /**
