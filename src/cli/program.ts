@@ -101,5 +101,20 @@ export function buildProgram(io: CliIO): Command {
       await quantizeCommand(opts, io);
     });
 
+  program
+    .command('convert')
+    .description('convert a TF.js MobileNetV2 classifier (model.json or nsfwjs model.min.js) to a GGUF')
+    .argument('<path>', 'TF.js model.json, model.min.js, or a folder holding one')
+    .requiredOption('--from <format>', 'source format: tfjs')
+    .requiredOption('--out <path>', 'output GGUF')
+    .option('--type <type>', 'tensor type: f32 (default) or f16')
+    .option('--labels <list|file>', 'class labels: comma-separated, or a file (JSON array / one per line); default: nsfwjs\'s own')
+    .option('--name <name>', 'general.name')
+    .option('--json', 'print a JSON summary')
+    .action(async (path: string, opts) => {
+      const { convertCommand } = await import('./convert.js');
+      await convertCommand(path, opts, io);
+    });
+
   return program;
 }
