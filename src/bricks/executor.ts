@@ -279,12 +279,19 @@ export class PipelineExecutor {
   }
 
   /**
-   * Runs the whole stream and returns results (in order), wall time and per-brick totals (ms).
+   * Runs the whole stream and returns results (in order), wall time (ms, excluding brick creation
+   * and the optional warm-up item) and per-brick totals (ms).
    * @throws as {@link stream}.
    */
-  async runAll(inputs: Iterable<PortValues> | AsyncIterable<PortValues>): Promise<{ results: ItemResult[]; wallMs: number; brickMs: Record<string, number> }> {
-    // Create every brick before timing so startup (worker spawn, weight upload) is not counted.
+  async runAll(inputs: Iterable<PortValues> | AsyncIterable<PortValues>, opts: { warmup?: PortValues } = {}):
+    Promise<{ results: ItemResult[]; wallMs: number; brickMs: Record<string, number> }> {
+    // Create every brick before timing so startup (worker spawn, weight upload) is not counted;
+    // `warmup` runs one item through the chain first (first-call costs: wasm weight copies, ORT init).
     await Promise.all(this.stages.map((s) => this.brick(s)));
+    if (opts.warmup) {
+      const item: Item = { index: -1, values: { ...opts.warmup }, ms: {}, devices: {} };
+      for (const s of this.stages) await this.runStage(s, item, new AbortController().signal);
+    }
     const t0 = performance.now();
     const results: ItemResult[] = [];
     for await (const r of this.stream(inputs)) results.push(r);
