@@ -47,6 +47,8 @@ export function buildProgram(io: CliIO): Command {
     .option('--prompt <text>', 'the prompt (required for text generation); <__media__> marks where each --image goes')
     .option('--mmproj <path>', 'vision projector GGUF (llama.cpp mmproj, clip.* keys) for image input')
     .option('--image <path...>', 'image file(s) (JPEG/PNG/WebP): placed at <__media__> markers, else before the prompt')
+    .option('--pipeline <file>', 'run a pipeline file (e.g. pipelines/ocr-qa.json) with --image/--prompt as its inputs')
+    .option('--place <brick=device...>', 'with --pipeline: pin bricks to devices (e.g. ocr-det=onnx,lm=wasm)')
     .option('--chat', 'apply the model\'s chat template (prompt = one user message)')
     .option('--system <text>', 'system message (implies --chat)')
     .option('--json', 'print one JSON object {text, tokens, prompt_tokens, timings} instead of the text')

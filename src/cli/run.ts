@@ -18,6 +18,10 @@ export interface RawRunOptions extends RawGenerationOptions, RawModelOptions {
   mmproj?: string;
   /** `--image PATH…`. */
   image?: string[];
+  /** `--pipeline FILE`: run a pipeline file instead (src/cli/pipeline.ts). */
+  pipeline?: string;
+  /** `--place brick=device,…` placement overrides for `--pipeline`. */
+  place?: string[];
 }
 
 /** The `--json` output object (snake_case keys; times in ms, rates in tokens/s). */
@@ -80,6 +84,7 @@ export function timingSummary(r: GenerateResult, loadMs?: number): string {
  * @throws RequestError on bad options or a missing prompt; model loading and generation errors propagate.
  */
 export async function runCommand(raw: RawRunOptions, io: CliIO): Promise<void> {
+  if (raw.pipeline !== undefined) return (await import('./pipeline.js')).pipelineCommand(raw, io);
   if (raw.prompt === undefined) throw new RequestError('BAD_OPTION', '--prompt is required');
   const gen = parseGenerationOptions(raw);
   const modelOpts = parseModelOptions(raw);
