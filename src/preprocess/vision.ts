@@ -1,8 +1,13 @@
 /**
  * Model-specific image preprocessing: RGB uint8 → normalised float32 tiles `[3, H, W]`, as
  * llama.cpp's mtmd does per projector (tools/mtmd/mtmd-image.cpp):
- * - fixed size (`mtmd_image_preprocessor_fixed_size`, LLaVA-1.5 `mlp` and `gemma3`): resize into
- *   image_size × image_size with the projector's filter and padding (aspect kept, centred);
+ * - fixed size (`mtmd_image_preprocessor_fixed_size`, `gemma3`): resize into image_size ×
+ *   image_size with the projector's filter and padding (aspect kept, centred);
+ * - LLaVA (`mlp`): Hugging Face's CLIPImageProcessor instead of llama.cpp's pad-to-square
+ *   (llama.cpp follows the original LLaVA repo's `expand2square` in the mean colour; the HF
+ *   definition, which this engine follows for LLaVA, resizes the shortest edge to image_size with
+ *   Pillow bicubic — `int(S·long/short)` for the other side — and centre-crops S×S at
+ *   ((h−S)//2, (w−S)//2)); identical for square inputs;
  * - Idefics3/SmolVLM (`mtmd_image_preprocessor_idefics3`): resize so the longest side is
  *   `longest_edge` (the other side truncated, then rounded up to even), resize again to whole
  *   multiples of image_size, cut row-major tiles, and resize the refined image to one
@@ -10,7 +15,7 @@
  * then `x / 255` and `(x - mean) / std` per channel in float32 (clip-impl.h `from_u8`, `normalize`).
  */
 import type { ImageValue } from '../bricks/brick.js';
-import { crop, resizeInto, type PadStyle, type ResizeAlgo, type RgbImage } from './resize.js';
+import { crop, resizeInto, resizePillow, type PadStyle, type ResizeAlgo, type RgbImage } from './resize.js';
 
 /** The preprocessing settings a vision model carries (a subset of VisionConfig). */
 export interface VisionPreprocessConfig {
@@ -69,6 +74,12 @@ function idefics3Resized(w: number, h: number, longest: number): { w: number; h:
 export function preprocessImage(img: RgbImage, cfg: VisionPreprocessConfig): PreprocessedImage {
   const S = cfg.imageSize;
   const norm = (i: RgbImage): ImageValue => normalizeImage(i, cfg.imageMean, cfg.imageStd);
+  if (cfg.projector === 'mlp') {
+    const { width: w, height: h } = img;
+    const [nw, nh] = w <= h ? [S, Math.trunc((S * h) / w)] : [Math.trunc((S * w) / h), S];
+    const resized = nw === w && nh === h ? img : resizePillow(img, nw, nh, 'bicubic');
+    return { tiles: [norm(crop(resized, Math.floor((nw - S) / 2), Math.floor((nh - S) / 2), S, S))] };
+  }
   if (cfg.projector !== 'idefics3') {
     return { tiles: [norm(resizeInto(img, S, S, cfg.resizeAlgo, cfg.padStyle, cfg.padColor))] };
   }
