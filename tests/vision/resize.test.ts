@@ -1,0 +1,48 @@
+/**
+ * src/preprocess/resize.ts against Pillow itself: bilinear, bicubic and Lanczos resizes of a
+ * synthetic 53x37 RGB image (down, up, one axis only, mixed) must equal Pillow 9.4's output byte for
+ * byte. Goldens written once by scripts/reference/pillow-resize-golden.py (Debian python3-pil)
+ * into tests/fixtures/vision/pillow-resize.{json,bin}. llama.cpp's mtmd (mtmd-image.cpp
+ * resize_pillow) and Hugging Face image processors both resample this way.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RequestError } from '../../src/core/errors.js';
+import { crop, resizeInto, resizePillow, type ResizeAlgo } from '../../src/preprocess/resize.js';
+import { repoRoot } from '../helpers/paths.js';
+
+const dir = join(repoRoot(), 'tests', 'fixtures', 'vision');
+const meta = JSON.parse(readFileSync(join(dir, 'pillow-resize.json'), 'utf8')) as {
+  input: { width: number; height: number; offset: number };
+  cases: { filter: ResizeAlgo; width: number; height: number; offset: number }[];
+};
+const blob = new Uint8Array(readFileSync(join(dir, 'pillow-resize.bin')));
+const input = { width: meta.input.width, height: meta.input.height, data: blob.subarray(0, meta.input.width * meta.input.height * 3) };
+
+for (const c of meta.cases) {
+  test(`Pillow ${c.filter} ${input.width}x${input.height} → ${c.width}x${c.height}: identical bytes`, () => {
+    const want = blob.subarray(c.offset, c.offset + c.width * c.height * 3);
+    const got = resizePillow(input, c.width, c.height, c.filter);
+    assert.equal(got.width, c.width);
+    assert.equal(got.height, c.height);
+    let diff = 0, maxd = 0;
+    for (let i = 0; i < want.length; i++) if (got.data[i] !== want[i]) { diff++; maxd = Math.max(maxd, Math.abs(got.data[i]! - want[i]!)); }
+    assert.equal(diff, 0, `${diff} of ${want.length} bytes differ from Pillow (max ${maxd})`);
+  });
+}
+
+test('padding resize keeps aspect, centres and fills; crop and range checks are typed', () => {
+  const r = resizeInto(input, 40, 40, 'bicubic', 'ceil', [1, 2, 3]);
+  // 53x37 into 40x40: scale 40/53 → 40 x ceil(37·40/53 = 27.9) = 28, centred at y = 6
+  assert.deepEqual(Array.from(r.data.subarray(0, 3)), [1, 2, 3]);
+  assert.deepEqual(Array.from(r.data.subarray((39 * 40 + 39) * 3, (39 * 40 + 39) * 3 + 3)), [1, 2, 3]);
+  const inner = resizePillow(input, 40, 28, 'bicubic');
+  assert.deepEqual(Array.from(r.data.subarray(6 * 40 * 3, 34 * 40 * 3)), Array.from(inner.data));
+  const c = crop(input, 3, 4, 5, 6);
+  assert.deepEqual(Array.from(c.data.subarray(0, 3)), Array.from(input.data.subarray((4 * 53 + 3) * 3, (4 * 53 + 3) * 3 + 3)));
+  assert.throws(() => crop(input, 50, 0, 10, 10), RequestError);
+  assert.throws(() => resizePillow(input, 0, 10, 'bilinear'), RequestError);
+  assert.throws(() => resizePillow(input, 70000, 10, 'bilinear'), RequestError);
+});
