@@ -118,5 +118,39 @@ export function buildProgram(io: CliIO): Command {
       await convertCommand(path, opts, io);
     });
 
+  program
+    .command('profile')
+    .description('measure device profiles (matmul GFLOP/s per dtype, GB/s, launch overhead, transfers) and store them as JSON')
+    .option('--device <name>', 'cpu, wasm, onnx, a comma list, or all (default all)')
+    .option('--threads <n>', 'cpu pool threads / onnx intra-op threads (default 1)')
+    .option('--out <file>', 'where to write the profile (default: the user cache dir)')
+    .option('--power <file>', 'JSON {DEVICE: {idleW, busyW}} merged into the profile')
+    .option('--quick', 'one matmul size and shorter timings')
+    .option('--json', 'print the profile JSON')
+    .action(async (opts) => {
+      const { profileCommand } = await import('./profile.js');
+      await profileCommand(opts, io);
+    });
+
+  program
+    .command('plan')
+    .description('choose a brick placement from the device profiles; print predicted ms per brick, memory per device, energy per query')
+    .option('--model <path>', 'language model GGUF (or fixture:smollm2)')
+    .option('--mmproj <path>', 'vision projector GGUF (adds the vision brick)')
+    .option('--pipeline <file>', 'pipeline JSON (pipelines/*.json) instead of --model')
+    .option('--objective <o>', 'latency (default) or energy')
+    .option('--place <list>', 'pin bricks: BRICK=DEVICE,… (e.g. vision=cpu,lm=wasm)')
+    .option('--profile <file>', 'device profile JSON (default: the one synflux profile wrote)')
+    .option('--calibration <file>', 'measured ms of opaque bricks {BRICK: {DEVICE: ms}} (bench/plan-check.ts writes one)')
+    .option('--prompt-tokens <n>', 'text prompt tokens per query (default 64)')
+    .option('--gen-tokens <n>', 'generated tokens per query (default: the brick\'s maxTokens, else 32)')
+    .option('--memory-budget <list>', 'DEVICE=BYTES,… resident-memory budgets')
+    .option('--energy-budget <j>', 'energy budget per query, J (latency objective)')
+    .option('--json', 'print {placement, predicted_ms, memory_bytes, energy_j, candidates}')
+    .action(async (opts) => {
+      const { planCommand } = await import('./plan.js');
+      await planCommand(opts, io);
+    });
+
   return program;
 }

@@ -1,0 +1,140 @@
+/**
+ * Builds the planner's brick list (src/bricks/planner.ts `PlanBrick`) for `synflux plan`: from a
+ * language model (+ an optional vision projector) or from a pipeline file (pipelines/*.json, the
+ * format of src/pipelines/types.ts). Each brick gets its cost per query and the devices that can
+ * run it in this build:
+ * - `llm.generate` / `--model`: GGUF matmuls and attention (src/bricks/lm-brick.ts `lmCost`); cpu, wasm.
+ * - `vision` / `--mmproj`: src/models/vision `visionTileCost` per tile; cpu (the encoder runs on the native kernels).
+ * - `ocr.det`, `ocr.rec`: opaque ONNX graphs on `onnx`; their time comes from a calibration file
+ *   (measured ms per device, written by bench/plan-check.ts) — without one they are priced at 0 ms
+ *   and flagged `uncalibrated`.
+ * - `image.decode`, `text.template`: light host work on `cpu`, calibrated or 0 ms.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RequestError } from '../core/errors.js';
+import { packageRoot } from '../core/package-root.js';
+import type { PlanBrick } from './planner.js';
+
+/** Knobs of a query's size. */
+export interface QueryShape {
+  /** Text prompt tokens (default 64). */
+  promptTokens?: number;
+  /** Generated tokens (default: the brick's maxTokens, else 32). */
+  genTokens?: number;
+  /** Image tiles per query for a vision brick (default 1). */
+  tiles?: number;
+}
+
+/** Measured ms per brick per device: `{ BRICK: { DEVICE: ms } }`. */
+export type Calibration = Readonly<Record<string, Readonly<Record<string, number>>>>;
+
+/** Known fixture names of scripts/fetch-fixtures.mjs → file under .cache/models. */
+const FIXTURES: Readonly<Record<string, string>> = {
+  smollm2: 'SmolLM2-135M-Instruct.Q4_1.gguf',
+  gemma3: 'gemma-3-270m-q4_k_m.gguf',
+};
+
+/**
+ * Resolves a model reference (`fixture:NAME` or a path).
+ * @throws RequestError `MODEL_NOT_FOUND` when the file is absent (with how to fetch fixtures).
+ */
+export function resolveModelRef(ref: string): string {
+  let path = ref;
+  if (ref.startsWith('fixture:')) {
+    const f = FIXTURES[ref.slice(8)];
+    if (!f) throw new RequestError('MODEL_NOT_FOUND', `unknown fixture ${ref} (known: ${Object.keys(FIXTURES).join(', ')})`);
+    path = join(packageRoot(), '.cache', 'models', f);
+    if (!existsSync(path)) throw new RequestError('MODEL_NOT_FOUND', `${ref} is not fetched yet (${path}); run \`npm run fixtures\``);
+  }
+  if (!existsSync(path)) throw new RequestError('MODEL_NOT_FOUND', `${path}: no such file`);
+  return path;
+}
+
+/** The LM brick of `model`. */
+export async function lmPlanBrick(name: string, model: string, q: QueryShape & { extraPromptTokens?: number }, maxTokens?: number): Promise<PlanBrick> {
+  const { openGGUF } = await import('../formats/gguf/reader.js');
+  const { lmShapeFromGGUF, lmCost } = await import('./lm-brick.js');
+  const shape = lmShapeFromGGUF(openGGUF(resolveModelRef(model)));
+  const gen = q.genTokens ?? maxTokens ?? 32;
+  return {
+    name, devices: ['cpu', 'wasm'],
+    cost: lmCost(shape, (q.promptTokens ?? 64) + (q.extraPromptTokens ?? 0), gen, 1024),
+  };
+}
+
+/** The vision brick of an mmproj GGUF: cost of `tiles` tiles; returns also the image tokens it feeds the LM. */
+export async function visionPlanBrick(mmproj: string, q: QueryShape): Promise<{ brick: PlanBrick; imageTokens: number }> {
+  const { openGGUF } = await import('../formats/gguf/reader.js');
+  const { visionConfigFromGGUF } = await import('../models/vision/config.js');
+  const { visionTileCost } = await import('../models/vision/brick.js');
+  const f = openGGUF(resolveModelRef(mmproj));
+  const cfg = visionConfigFromGGUF(f);
+  const wBytes = f.tensors.reduce((a, t) => a + t.nbytes, 0);
+  const per = visionTileCost(cfg, wBytes);
+  const tiles = q.tiles ?? 1;
+  const side = cfg.imageSize / cfg.patchSize;
+  const tokensPerTile = cfg.projector === 'mlp' ? side * side : (side / cfg.nMerge) ** 2;
+  return {
+    brick: {
+      name: 'vision', devices: ['cpu'], inputBytes: tiles * 3 * cfg.imageSize ** 2 * 4,
+      cost: { flops: per.flops * tiles, bytesMoved: per.bytesMoved * tiles, memoryBytes: per.memoryBytes, outputBytes: per.outputBytes * tiles },
+    },
+    imageTokens: tokensPerTile * tiles,
+  };
+}
+
+/**
+ * Bricks of `--model [--mmproj]`: `vision` (when an mmproj is given) → `lm`.
+ * @throws RequestError `MODEL_NOT_FOUND`; ModelFormatError for bad files.
+ */
+export async function modelPlanBricks(model: string, mmproj: string | undefined, q: QueryShape): Promise<PlanBrick[]> {
+  if (!mmproj) return [await lmPlanBrick('lm', model, q)];
+  const v = await visionPlanBrick(mmproj, q);
+  return [v.brick, await lmPlanBrick('lm', model, { ...q, extraPromptTokens: v.imageTokens })];
+}
+
+interface PipelineJson {
+  bricks: { name: string; type: string; device?: string; options?: Record<string, unknown> }[];
+  placement?: Record<string, string>;
+}
+
+/**
+ * Bricks of a pipeline file, in declaration order (the pipelines here are chains).
+ * @throws RequestError `BAD_PIPELINE` for unreadable JSON or an unknown brick type.
+ */
+export async function pipelinePlanBricks(path: string, q: QueryShape, calibration: Calibration = {}): Promise<{ bricks: PlanBrick[]; uncalibrated: string[] }> {
+  let spec: PipelineJson;
+  try {
+    spec = JSON.parse(readFileSync(path, 'utf8')) as PipelineJson;
+  } catch (e) {
+    throw new RequestError('BAD_PIPELINE', `cannot read pipeline ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  if (!Array.isArray(spec.bricks)) throw new RequestError('BAD_PIPELINE', `${path}: no bricks array`);
+  const out: PlanBrick[] = [];
+  const uncalibrated: string[] = [];
+  const zero = { flops: 0, bytesMoved: 0, memoryBytes: 0, outputBytes: 0 };
+  for (const b of spec.bricks) {
+    const cal = calibration[b.name];
+    const withCal = (p: PlanBrick): PlanBrick => (cal ? { ...p, calibratedMs: cal } : p);
+    switch (b.type) {
+      case 'llm.generate': {
+        const p = await lmPlanBrick(b.name, String(b.options?.model ?? 'fixture:smollm2'), q, b.options?.maxTokens as number | undefined);
+        out.push(withCal(p));
+        break;
+      }
+      case 'ocr.det':
+      case 'ocr.rec':
+        if (!cal) uncalibrated.push(b.name);
+        out.push(withCal({ name: b.name, devices: ['onnx'], cost: zero, ...(cal ? {} : { calibratedMs: { onnx: 0 } }) }));
+        break;
+      case 'image.decode':
+      case 'text.template':
+        out.push(withCal({ name: b.name, devices: ['cpu'], cost: zero, ...(cal ? {} : { calibratedMs: { cpu: 0 } }) }));
+        break;
+      default:
+        throw new RequestError('BAD_PIPELINE', `${path}: brick ${b.name} has type ${b.type}, which the planner cannot price yet`);
+    }
+  }
+  return { bricks: out, uncalibrated };
+}
