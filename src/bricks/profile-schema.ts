@@ -15,8 +15,9 @@
  * ```
  * - `matmul[].gflops` = 2·nOut·nIn·nTok / time; at nTok = 1 it is bandwidth-limited (weights streamed once
  *   per token), at nTok ≥ 64 compute-limited.
- * - `memGBs`: a memory-bound elementwise op (SwiGLU: 2 reads + 1 write of float32) on buffers far
- *   larger than the last-level cache, bytes moved / time.
+ * - `memGBs`: a memory-bound op on buffers far larger than the last-level cache, bytes moved / time
+ *   (cpu/wasm: an F32 row gather, 32 MiB read + 32 MiB written; onnx: a one-token F32 matmul
+ *   streaming a 32 MiB weight).
  * - `launchUs`: per-call overhead of the device's smallest op (a 32×32 F32 matmul of one token).
  * - `transfers[]`: moving `b` bytes of activations from one device to another costs `fixedMs + b / bytesPerSec`
  *   (worker message hop and the copy into wasm linear memory; ONNX tensor creation and copy).

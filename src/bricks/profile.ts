@@ -112,7 +112,10 @@ async function measureOnnxHop(minMs: number): Promise<[number, number]> {
   return [Math.max(a, 0), b > 0 ? 1000 / b : 1e12];
 }
 
-/** Memory-bound GB/s: SwiGLU (reads g, u; writes out; 12 bytes per element) over 3 × 32 MiB (cpu/wasm). */
+/**
+ * Memory-bound GB/s (cpu/wasm): `getRows` of an F32 table (a row gather = a copy: 32 MiB read,
+ * 32 MiB written; on wasm plus the copy out of linear memory, as every wasm call pays).
+ */
 async function measureMemGBs(device: MatmulDeviceName, threads: number, minMs: number): Promise<number> {
   if (device === 'onnx') {
     // No elementwise graph here: a one-token F32 matmul streams its 4096×2048 weight (32 MiB) once.
@@ -123,8 +126,11 @@ async function measureMemGBs(device: MatmulDeviceName, threads: number, minMs: n
     await m.dispose();
     return (nOut * nIn * 4) / (ms * 1e6);
   }
-  const n = 8 << 20;
-  const g = randomFloats(n, 1), u = randomFloats(n, 2), out = new Float32Array(n);
+  const nIn = 4096, rows = 2048;
+  const table = randomFloats(nIn * rows, 1);
+  const w = new Uint8Array(table.buffer);
+  const ids = Int32Array.from({ length: rows }, (_, i) => (i * 7) % rows);
+  const out = new Float32Array(nIn * rows);
   let k;
   if (device === 'cpu') {
     const { native } = await import('../backends/cpu/native.js');
@@ -133,8 +139,8 @@ async function measureMemGBs(device: MatmulDeviceName, threads: number, minMs: n
   } else {
     k = await (await import('../backends/kernels.js')).kernelsFor('wasm');
   }
-  const ms = await timeMedian(() => k.swiglu(g, u, out, n), minMs);
-  return (12 * n) / (ms * 1e6);
+  const ms = await timeMedian(() => k.getRows(0, w, nIn, ids, out), minMs);
+  return (2 * nIn * rows * 4) / (ms * 1e6);
 }
 
 /** Describes the device as measured. */
