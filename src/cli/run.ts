@@ -85,6 +85,7 @@ export function timingSummary(r: GenerateResult, loadMs?: number): string {
  */
 export async function runCommand(raw: RawRunOptions, io: CliIO): Promise<void> {
   if (raw.pipeline !== undefined) return (await import('./pipeline.js')).pipelineCommand(raw, io);
+  if ((await import('./classify.js')).isClassifierModel(raw.model)) return (await import('./classify.js')).classifyCommand(raw, io);
   if (raw.prompt === undefined) throw new RequestError('BAD_OPTION', '--prompt is required');
   const gen = parseGenerationOptions(raw);
   const modelOpts = parseModelOptions(raw);
