@@ -92,7 +92,7 @@ test('runner executes a cpu-only graph and reports per-brick timings', async () 
     assert.deepEqual(r.outputs.greeting, { kind: 'text', text: 'Hello Ada, Ada!' });
     const px = r.outputs.pixels!;
     assert.ok(px.kind === 'tensor' && px.dtype === 'u8');
-    assert.deepEqual(px.shape, [250, 620, 3]);
+    assert.deepEqual(px.shape, [256, 640, 3]);
     assert.deepEqual(Object.keys(r.timings.bricks).sort(), ['decode', 'greet']);
     assert.ok(r.timings.total_ms >= r.timings.bricks.decode!);
     await assert.rejects(loaded.run({ who: { kind: 'text', text: 'x' } }), { code: 'PIPELINE_INPUT_MISSING' });
