@@ -87,7 +87,7 @@ export class OnnxBrick implements Brick {
       session = await ort.InferenceSession.create(opts.modelPath, {
         executionProviders: [...eps],
         ...(opts.intraOpNumThreads !== undefined ? { intraOpNumThreads: opts.intraOpNumThreads, interOpNumThreads: 1 } : {}),
-        logSeverityLevel: 3,
+        logSeverityLevel: 4, // fatal only: run failures surface as BackendError with the runtime's message
       });
     } catch (e) {
       const msg = (e as Error)?.message ?? String(e);
