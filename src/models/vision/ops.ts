@@ -16,6 +16,13 @@ import type { VisionActivation } from './config.js';
 
 const fr = Math.fround;
 
+/** The optional vision kernels of the addon (native/sf_vit.c); absent in older builds. */
+interface VitKernels {
+  softmaxRows?(s: Float32Array, rows: number, n: number, scale: number): void;
+}
+let vitCache: VitKernels | undefined;
+const vitKernels = (): VitKernels => (vitCache ??= native() as unknown as VitKernels);
+
 /** `y[nTok, w.nOut] = x[nTok, w.nIn] · Wᵀ (+ bias)`; float32 row-major. */
 export function linear(w: MatWeight, b: Float32Array | null, x: Float32Array, nTok: number, y: Float32Array): void {
   native().matmul(w.type, w.data, w.nOut, w.nIn, x, nTok, y);
@@ -161,6 +168,7 @@ export function attention(q: Float32Array, k: Float32Array, v: Float32Array, out
   headDim: number, scale: number, sc: AttentionScratch): void {
   const d = nHead * headDim;
   const nat = native();
+  const vit = vitKernels();
   const { qh, kh, vt, s, oh } = sc;
   const kBytes = new Uint8Array(kh.buffer, kh.byteOffset, nTok * headDim * 4);
   const vBytes = new Uint8Array(vt.buffer, vt.byteOffset, nTok * headDim * 4);
@@ -175,24 +183,34 @@ export function attention(q: Float32Array, k: Float32Array, v: Float32Array, out
       }
     }
     nat.matmul(GGMLType.F32, kBytes, nTok, headDim, qh, nTok, s); // s[nTok(q), nTok(k)]
-    for (let t = 0; t < nTok; t++) {
-      const o = t * nTok;
-      let max = -Infinity;
-      for (let j = 0; j < nTok; j++) {
-        const x = fr(s[o + j]! * scale);
-        s[o + j] = x;
-        if (x > max) max = x;
-      }
-      let sum = 0;
-      for (let j = 0; j < nTok; j++) {
-        const e = fr(Math.exp(s[o + j]! - max));
-        s[o + j] = e;
-        sum += e;
-      }
-      const inv = fr(1 / sum);
-      for (let j = 0; j < nTok; j++) s[o + j] = fr(s[o + j]! * inv);
-    }
+    if (vit.softmaxRows) vit.softmaxRows(s, nTok, nTok, scale);
+    else softmaxRows(s, nTok, nTok, scale);
     nat.matmul(GGMLType.F32, vBytes, headDim, nTok, s, nTok, oh); // oh[nTok, headDim]
     for (let t = 0; t < nTok; t++) out.set(oh.subarray(t * headDim, (t + 1) * headDim), t * d + off);
+  }
+}
+
+/**
+ * In-place row softmax of `s` float32 `[rows, n]` after scaling by `scale` (ggml soft_max_f32:
+ * x·scale, max, exp(x − max) summed in double, times (float)(1/sum)). TypeScript reference of the
+ * native `softmaxRows` (native/sf_vit.c).
+ */
+export function softmaxRows(s: Float32Array, rows: number, n: number, scale: number): void {
+  for (let t = 0; t < rows; t++) {
+    const o = t * n;
+    let max = -Infinity;
+    for (let j = 0; j < n; j++) {
+      const x = fr(s[o + j]! * scale);
+      s[o + j] = x;
+      if (x > max) max = x;
+    }
+    let sum = 0;
+    for (let j = 0; j < n; j++) {
+      const e = fr(Math.exp(fr(s[o + j]! - max)));
+      s[o + j] = e;
+      sum += e;
+    }
+    const inv = fr(1 / sum);
+    for (let j = 0; j < n; j++) s[o + j] = fr(s[o + j]! * inv);
   }
 }
