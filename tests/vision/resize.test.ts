@@ -4,6 +4,7 @@
  * byte. Goldens written once by scripts/reference/pillow-resize-golden.py (Debian python3-pil)
  * into tests/fixtures/vision/pillow-resize.{json,bin}. llama.cpp's mtmd (mtmd-image.cpp
  * resize_pillow) and Hugging Face image processors both resample this way.
+ * Also: the native row softmax of the ViT attention against its TypeScript reference.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,4 +46,26 @@ test('padding resize keeps aspect, centres and fills; crop and range checks are 
   assert.throws(() => crop(input, 50, 0, 10, 10), RequestError);
   assert.throws(() => resizePillow(input, 0, 10, 'bilinear'), RequestError);
   assert.throws(() => resizePillow(input, 70000, 10, 'bilinear'), RequestError);
+});
+
+test('native softmaxRows (native/sf_vit.c) equals the TypeScript reference bit for bit; bad arguments are typed', async () => {
+  const { native } = await import('../../src/backends/cpu/native.js');
+  const { softmaxRows } = await import('../../src/models/vision/ops.js');
+  const nat = native() as unknown as { softmaxRows(s: Float32Array, rows: number, n: number, scale: number): void };
+  let seed = 7;
+  const rnd = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+  for (const [rows, n] of [[3, 5], [64, 1025], [300, 77]] as const) {
+    const a = Float32Array.from({ length: rows * n }, () => rnd() * 40 - 20);
+    const b = a.slice();
+    softmaxRows(a, rows, n, 0.125);
+    nat.softmaxRows(b, rows, n, 0.125);
+    assert.ok(Buffer.from(a.buffer).equals(Buffer.from(b.buffer)), `${rows}x${n} differs`);
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      for (let j = 0; j < n; j++) s += a[r * n + j]!;
+      assert.ok(Math.abs(s - 1) < 1e-5);
+    }
+  }
+  assert.throws(() => nat.softmaxRows(new Float32Array(4), 2, 3, 1), { code: 'ERR_SYNFLUX_ARG' });
+  assert.throws(() => nat.softmaxRows(new Float64Array(4) as unknown as Float32Array, 1, 4, 1), { code: 'ERR_SYNFLUX_ARG' });
 });
