@@ -1,0 +1,216 @@
+/**
+ * `npm run plan-check -- [--suite matmul|ocr-lm|vlm] [--items 20] [--profile FILE] [--max-candidates 18]
+ *   [--gen-tokens 16] [--json] [--write-calibration FILE]`
+ *
+ * Checks the placement planner against measurements: for a brick chain it plans every candidate
+ * placement from the device profiles (src/bricks/planner.ts), then runs each placement over a
+ * stream of `items` inputs twice — sequentially (one query at a time: measured ms per query vs
+ * the predicted end-to-end latency) and pipelined (src/bricks/executor.ts: measured ms per item vs
+ * the predicted stream time) — and prints the predicted-vs-measured table, whether the planner's
+ * pick is within 10% of the measured fastest, and the pipelining speed-up.
+ *
+ * Suites:
+ * - `matmul`: three real matmul-chain bricks (src/bricks/matmul-brick.ts) — `enc` (4×F32 1024²),
+ *   `proj` (F16 1024²) and `dec` (8×Q4_1 1024²), 32 tokens — on cpu (native, worker, 1 thread),
+ *   wasm (worker) and onnx (ORT, 1 intra-op thread): 3 × 3 × 2 = 18 placements.
+ * - `ocr-lm`: image decode → PP-OCRv4 det → rec (ONNX Runtime, src/models/ocr via the pipeline
+ *   registry) → SmolLM2-135M-Instruct Q4_1 (worker-hosted LM brick on cpu or wasm), over the OCR
+ *   fixture images (`node scripts/fetch-fixtures.mjs ocr-images smollm2`). The opaque ONNX bricks
+ *   and the host steps are calibrated first (their median measured ms in a sequential run), so
+ *   the comparison checks the LM cost model, the transfers and the composition.
+ * - `vlm`: hook for the SmolVLM-style random checkpoint (vision brick → LM). Not wired yet: the
+ *   vision encoder (src/models/vision) runs synchronously on the main thread; it needs a worker
+ *   host like LmHost (src/bricks/device-worker.ts `HostedSpec`) before the executor can overlap it.
+ *
+ * The profile is read from `--profile` or the default cache path; when none exists one is measured
+ * first (about 20 s). Figures from a shared machine are noisy: note the load when quoting them.
+ */
+import { parseArgs } from 'node:util';
+import { loadavg } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { plan, type PlanBrick, type Candidate } from '../src/bricks/planner.js';
+import { PipelineExecutor, type StageSpec } from '../src/bricks/executor.js';
+import { createMatmulChainBrick, matmulChainCost, type MatmulChainSpec } from '../src/bricks/matmul-brick.js';
+import { createLmBrick, lmCost, lmShapeFromGGUF, type LmBrickSpec } from '../src/bricks/lm-brick.js';
+import { measureProfiles, randomFloats } from '../src/bricks/profile.js';
+import { defaultProfilePath, loadProfileSet, saveProfileSet, type ProfileSet } from '../src/bricks/profile-schema.js';
+import type { PortValues } from '../src/bricks/brick.js';
+
+const { values } = parseArgs({
+  options: {
+    suite: { type: 'string', default: 'matmul' }, items: { type: 'string', default: '20' }, profile: { type: 'string' },
+    'max-candidates': { type: 'string', default: '18' }, 'gen-tokens': { type: 'string', default: '16' }, json: { type: 'boolean' },
+    'write-calibration': { type: 'string' },
+  },
+});
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const N = Number(values.items);
+const log = (l: string): void => void process.stderr.write(l + '\n');
+
+/** A brick chain to check: executor stages, planner bricks, inputs, and bricks to calibrate. */
+interface Suite {
+  stages: StageSpec[];
+  planBricks: PlanBrick[];
+  inputs: PortValues[];
+  /** Bricks whose time is measured, not modelled (opaque ONNX graphs, host steps): name → device. */
+  calibrate: Record<string, string>;
+  /** Placement used for the calibration run. */
+  basePlacement: Record<string, string>;
+}
+
+function matmulSuite(): Suite {
+  const D = 1024, T = 32;
+  const specs: MatmulChainSpec[] = [
+    { kind: 'matmul-chain', name: 'enc', layers: Array.from({ length: 4 }, (_, i) => ({ nOut: D, nIn: D, dtype: 'F32', seed: 1 + i })) },
+    { kind: 'matmul-chain', name: 'proj', layers: [{ nOut: D, nIn: D, dtype: 'F16', seed: 10 }] },
+    { kind: 'matmul-chain', name: 'dec', layers: Array.from({ length: 8 }, (_, i) => ({ nOut: D, nIn: D, dtype: 'Q4_1', seed: 20 + i })) },
+  ];
+  const devs: Record<string, string[]> = { enc: ['cpu', 'wasm', 'onnx'], proj: ['cpu', 'wasm', 'onnx'], dec: ['cpu', 'wasm'] };
+  return {
+    stages: specs.map((s) => ({ name: s.name, devices: devs[s.name]!, create: (d) => createMatmulChainBrick(s, d, { threads: 1 }) })),
+    planBricks: specs.map((s) => ({ name: s.name, devices: devs[s.name]!, cost: matmulChainCost(s, T), inputBytes: T * D * 4 })),
+    inputs: Array.from({ length: N }, (_, i) => ({ x: { kind: 'tensor', dtype: 'f32', data: randomFloats(T * D, 1000 + i), shape: [T, D] } })),
+    calibrate: {},
+    basePlacement: { enc: 'cpu', proj: 'cpu', dec: 'cpu' },
+  };
+}
+
+async function ocrLmSuite(): Promise<Suite> {
+  const { brickType } = await import('../src/pipelines/registry.js');
+  const { openGGUF } = await import('../src/formats/gguf/reader.js');
+  const model = join(root, '.cache', 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
+  const images = ['page.png', 'imageTextN.png', 'imageTextR.png'].map((f) => join(root, '.cache', 'ocr-images', f));
+  for (const f of [model, ...images]) if (!existsSync(f)) throw new Error(`${f} missing: run node scripts/fetch-fixtures.mjs smollm2 ocr-images`);
+  const gen = Number(values['gen-tokens']);
+  const template = 'Text in the image:\n{text}\n\nQuestion: {question}';
+  const lm: LmBrickSpec = { kind: 'lm', name: 'lm', model, maxTokens: gen, template, chat: true, contextSize: 1024 };
+  const reg = (type: string, name: string, options: Record<string, unknown> = {}): StageSpec => ({
+    name, devices: [...brickType(type)!.devices],
+    create: (device) => brickType(type)!.create({ name, device, options, log }),
+  });
+  const stages: StageSpec[] = [
+    reg('image.decode', 'image'),
+    reg('ocr.det', 'ocr-det', { threads: 1 }),
+    reg('ocr.rec', 'ocr-rec', { threads: 1 }),
+    { name: 'lm', devices: ['cpu', 'wasm'], create: (d) => createLmBrick(lm, d, { threads: 1 }) },
+  ];
+  const shape = lmShapeFromGGUF(openGGUF(model));
+  // Prompt length: template + OCR text ≈ measured in the calibration run (set below).
+  const zero = { flops: 0, bytesMoved: 0, memoryBytes: 0, outputBytes: 0 };
+  return {
+    stages,
+    planBricks: [
+      { name: 'image', devices: ['cpu'], cost: zero },
+      { name: 'ocr-det', devices: ['onnx'], cost: zero },
+      { name: 'ocr-rec', devices: ['onnx'], cost: zero },
+      { name: 'lm', devices: ['cpu', 'wasm'], cost: lmCost(shape, 96, gen) },
+    ],
+    inputs: Array.from({ length: N }, (_, i) => ({
+      path: { kind: 'text', text: images[i % images.length]! }, question: { kind: 'text', text: 'What does the text say?' },
+    })),
+    calibrate: { image: 'cpu', 'ocr-det': 'onnx', 'ocr-rec': 'onnx' },
+    basePlacement: { image: 'cpu', 'ocr-det': 'onnx', 'ocr-rec': 'onnx', lm: 'cpu' },
+  };
+}
+
+async function suite(name: string): Promise<Suite> {
+  if (name === 'matmul') return matmulSuite();
+  if (name === 'ocr-lm') return ocrLmSuite();
+  if (name === 'vlm') {
+    // Hook: build stages [vision (worker-hosted VisionModel), lm (createLmBrick with the embeddings
+    // input of src/multimodal)] and plan bricks from src/bricks/plan-bricks.ts modelPlanBricks(model, mmproj).
+    throw new Error('suite vlm is not wired yet: the vision encoder needs a worker host (see the header of bench/plan-check.ts)');
+  }
+  throw new Error(`unknown suite ${name} (matmul, ocr-lm, vlm)`);
+}
+
+async function profiles(): Promise<ProfileSet> {
+  const path = values.profile ?? defaultProfilePath();
+  if (existsSync(path)) return loadProfileSet(path);
+  log(`[plan-check] no profile at ${path}: measuring one`);
+  const p = await measureProfiles({ log: (l) => log(`[profile] ${l}`) });
+  saveProfileSet(p, path);
+  return p;
+}
+
+const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+
+/**
+ * Runs the stream once. `msPerItem`: pipelined = wall time / items (throughput); sequential = the
+ * median over items of the item's end-to-end time (Σ of its brick runs, each including the hops
+ * to and from its device), which resists the load spikes of a shared machine better than a mean.
+ */
+async function measure(s: Suite, placement: Record<string, string>, mode: 'sequential' | 'pipelined'): Promise<{ msPerItem: number; wallPerItem: number; brickMs: Record<string, number[]> }> {
+  const ex = new PipelineExecutor(s.stages, { placement, mode, depth: 2, log });
+  try {
+    const r = await ex.runAll(s.inputs, { warmup: s.inputs[0]! });
+    const brickMs: Record<string, number[]> = {};
+    for (const it of r.results) for (const [k, v] of Object.entries(it.ms)) (brickMs[k] ??= []).push(v);
+    const wallPerItem = r.wallMs / s.inputs.length;
+    const perItem = r.results.map((it) => Object.values(it.ms).reduce((a, b) => a + b, 0));
+    return { msPerItem: mode === 'pipelined' ? wallPerItem : median(perItem), wallPerItem, brickMs };
+  } finally {
+    await ex.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const ps = await profiles();
+  const s = await suite(values.suite!);
+  // Calibration run (sequential, base placement): measured ms of the opaque bricks.
+  let bricks = s.planBricks;
+  if (Object.keys(s.calibrate).length) {
+    const cal = await measure(s, s.basePlacement, 'sequential');
+    const calibration: Record<string, Record<string, number>> = {};
+    for (const [b, dev] of Object.entries(s.calibrate)) calibration[b] = { [dev]: median(cal.brickMs[b]!) };
+    bricks = bricks.map((b) => (calibration[b.name] ? { ...b, calibratedMs: calibration[b.name]! } : b));
+    log(`[plan-check] calibration (median ms): ${JSON.stringify(calibration)}`);
+    if (values['write-calibration']) writeFileSync(values['write-calibration'], JSON.stringify(calibration, null, 2) + '\n');
+  }
+  const p = plan(bricks, ps);
+  const cands: Candidate[] = p.candidates.slice(0, Number(values['max-candidates']));
+  const rows: { placement: string; predicted_ms: number; measured_ms: number; err_pct: number; predicted_stream_ms: number; pipelined_ms: number; sequential_wall_ms: number; speedup: number; brick: Record<string, [number, number]> }[] = [];
+  for (const c of cands) {
+    const seq = await measure(s, c.placement, 'sequential');
+    const pip = await measure(s, c.placement, 'pipelined');
+    const brick: Record<string, [number, number]> = {};
+    for (const b of bricks) brick[b.name] = [c.predicted_ms[b.name]!, median(seq.brickMs[b.name] ?? [0])];
+    const row = {
+      placement: bricks.map((b) => `${b.name}=${c.placement[b.name]}`).join(','), predicted_ms: c.predicted_ms.total!, measured_ms: seq.msPerItem,
+      err_pct: (100 * (c.predicted_ms.total! - seq.msPerItem)) / seq.msPerItem, predicted_stream_ms: c.stream_ms_per_item, pipelined_ms: pip.msPerItem,
+      sequential_wall_ms: seq.wallPerItem, speedup: seq.wallPerItem / pip.msPerItem, brick,
+    };
+    rows.push(row);
+    log(`[plan-check] ${row.placement}: predicted ${row.predicted_ms.toFixed(1)} ms, measured ${row.measured_ms.toFixed(1)} ms (${row.err_pct.toFixed(0)}%), pipelined ${row.pipelined_ms.toFixed(1)} ms/item`);
+  }
+  const fastest = rows.reduce((a, b) => (b.measured_ms < a.measured_ms ? b : a));
+  const pickName = bricks.map((b) => `${b.name}=${p.placement[b.name]}`).join(',');
+  const pick = rows.find((r) => r.placement === pickName);
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ suite: values.suite, items: N, pick: pickName, fastest: fastest.placement, rows }, null, 2) + '\n');
+    return;
+  }
+  const out: string[] = [];
+  out.push(`suite ${values.suite}, ${N} items, profile ${ps.created} (${ps.host.cpuModel}, ${ps.host.cpus} cpus); load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  out.push('');
+  out.push('| placement | predicted ms/query | measured ms/query (sequential, median) | error | sequential wall ms/item | predicted ms/item (pipelined) | measured ms/item (pipelined) | speed-up (seq wall / pipelined) |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    out.push(`| ${r.placement}${r.placement === pickName ? ' **(pick)**' : ''} | ${r.predicted_ms.toFixed(1)} | ${r.measured_ms.toFixed(1)} | ${r.err_pct >= 0 ? '+' : ''}${r.err_pct.toFixed(0)}% | ${r.sequential_wall_ms.toFixed(1)} | ${r.predicted_stream_ms.toFixed(1)} | ${r.pipelined_ms.toFixed(1)} | ${r.speedup.toFixed(2)}x |`);
+  }
+  out.push('');
+  const within = rows.filter((r) => Math.abs(r.err_pct) <= 25).length;
+  out.push(`predictions within 25%: ${within}/${rows.length}`);
+  if (pick) out.push(`pick ${pickName}: ${pick.measured_ms.toFixed(1)} ms vs measured fastest ${fastest.placement}: ${fastest.measured_ms.toFixed(1)} ms (${(100 * (pick.measured_ms / fastest.measured_ms - 1)).toFixed(1)}% slower)`);
+  out.push('');
+  out.push('per-brick predicted / measured median ms, per placement:');
+  for (const r of rows) out.push(`  ${r.placement}: ${Object.entries(r.brick).map(([b, [pr, me]]) => `${b} ${pr.toFixed(1)}/${me.toFixed(1)}`).join('  ')}`);
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+main().then(() => process.exit(0), (e) => {
+  process.stderr.write(`plan-check: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
