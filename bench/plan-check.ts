@@ -28,8 +28,8 @@
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { existsSync, writeFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../src/core/package-root.js';
 import { plan, type PlanBrick, type Candidate } from '../src/bricks/planner.js';
 import { PipelineExecutor, type StageSpec } from '../src/bricks/executor.js';
 import { createMatmulChainBrick, matmulChainCost, type MatmulChainSpec } from '../src/bricks/matmul-brick.js';
@@ -45,7 +45,7 @@ const { values } = parseArgs({
     'write-calibration': { type: 'string' },
   },
 });
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = packageRoot();
 const N = Number(values.items);
 const log = (l: string): void => void process.stderr.write(l + '\n');
 
