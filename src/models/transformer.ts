@@ -176,8 +176,9 @@ export class Transformer implements CausalLM {
    * Non-causal attention for a micro-batch of m rows at positions [pos0, pos0+m): every row sees
    * every key up to pos0+m−1 (llama.cpp's `llama_set_causal_attn(ctx, false)`, used by mtmd for
    * Gemma 3 image chunks). The causal kernel is called once per query row with the query position
-   * moved to the batch's last position, so its mask admits the whole batch. Only the mask changes:
-   * RoPE was already applied at each row's own position. Not on the text hot path.
+   * moved to the batch's last position, so its mask admits the whole batch (and the sliding window,
+   * if any, widened so it still starts at the row's own position). Only the mask changes: RoPE was
+   * already applied at each row's own position. Not on the text hot path.
    */
   private attendAll(pos0: number, m: number): void {
     const c = this.config;
@@ -186,11 +187,17 @@ export class Transformer implements CausalLM {
     const il = this.curLayer;
     const qRow = c.nHead * c.headDimK;
     const oRow = c.nHead * c.headDimV;
+    const window = A.window;
     A.nTok = 1;
     A.pos0 = pos0 + m - 1;
     for (let i = 0; i < m; i++) {
+      // Sliding window (llama_hparams::is_masked_swa): a key is dropped when it lies `window` or more
+      // positions before the query's own position p_i = pos0 + i; later keys of the batch are kept.
+      // Widening the window by the distance to the batch end keeps the kernel's lower bound at p_i.
+      if (window > 0) A.window = window + (m - 1 - i);
       this.kern.attention(S.q.subarray(i * qRow, (i + 1) * qRow), this.cache.k[il]!, this.cache.v[il]!, S.att.subarray(i * oRow, (i + 1) * oRow), A);
     }
+    A.window = window;
     A.nTok = m;
     A.pos0 = pos0;
   }
