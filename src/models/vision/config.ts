@@ -94,7 +94,8 @@ function preprocDefaults(p: VisionProjector): Pick<VisionConfig, 'resizeAlgo' | 
  * (legacy-models/convert_image_encoder_to_gguf.py) already drops the last block and writes
  * `block_count = num_hidden_layers - 1`, so the HF semantics are: run every block in the file,
  * or `max(clip.vision.feature_layer)` blocks when that key is present, and no post-LN.
- * @throws ModelFormatError `VISION_NO_ENCODER`, `VISION_UNSUPPORTED_PROJECTOR`, `VISION_BAD_CONFIG`, `GGUF_MISSING_KEY`.
+ * @throws ModelFormatError `VISION_NO_ENCODER`, `VISION_UNSUPPORTED_PROJECTOR` (also LLaVA-1.6
+ *   pinpoints), `VISION_BAD_CONFIG`, `GGUF_MISSING_KEY`.
  */
 export function visionConfigFromGGUF(f: GGUFFile): VisionConfig {
   const src = f.source;
@@ -104,6 +105,12 @@ export function visionConfigFromGGUF(f: GGUFFile): VisionConfig {
     throw new ModelFormatError('VISION_UNSUPPORTED_PROJECTOR', `${src}: projector type '${proj || '(none)'}' is not supported (supported: ${VISION_PROJECTORS.join(', ')})`);
   }
   const projector = proj as VisionProjector;
+  if (f.has('clip.vision.image_grid_pinpoints')) {
+    throw new ModelFormatError('VISION_UNSUPPORTED_PROJECTOR', `${src}: LLaVA-1.6-style any-resolution tiling (clip.vision.image_grid_pinpoints) is not supported`);
+  }
+  if (f.has('clip.vision.feature_layer') && projector !== 'mlp') {
+    throw new ModelFormatError('VISION_BAD_CONFIG', `${src}: clip.vision.feature_layer is only supported for the mlp projector`);
+  }
   const nLayer = f.getNumber('clip.vision.block_count');
   const useGelu = f.getBool('clip.use_gelu', false);
   const useSilu = f.getBool('clip.use_silu', false);

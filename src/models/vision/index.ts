@@ -11,7 +11,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmbeddingsValue, ImageValue } from '../../bricks/brick.js';
 import { native } from '../../backends/cpu/native.js';
-import { ModelFormatError } from '../../core/errors.js';
+import { ModelFormatError, RequestError } from '../../core/errors.js';
 import { openGGUF } from '../../formats/gguf/reader.js';
 import { openSafetensorsModel } from '../../formats/safetensors/reader.js';
 import { decodeImage, DEFAULT_MAX_IMAGE_PIXELS } from '../../preprocess/image.js';
@@ -50,7 +50,7 @@ export interface VisionModel {
   readonly weightBytes: number;
   /** Decode + preprocess (+ split) + encode + project. @throws ImageError */
   encode(image: Uint8Array | string): Promise<EncodedImage>;
-  /** Lower-level: encode one already-preprocessed tile [3,H,W] → [nTokens, nEmbdOut]. @throws ShapeError */
+  /** Lower-level: encode one already-preprocessed tile [3,H,W] → [nTokens, nEmbdOut]. @throws ShapeError (wrong tile shape), RequestError `VISION_DISPOSED` */
   encodeTile(tile: ImageValue): EmbeddingsValue;
   /** Preprocess only: decoded image → normalised tiles in LM order. @throws ImageError */
   preprocess(image: Uint8Array | string): Promise<{ tiles: ImageValue[]; grid?: { rows: number; cols: number }; width: number; height: number }>;
@@ -88,7 +88,7 @@ class VisionModelImpl implements VisionModel {
   }
 
   private weights(): VisionWeights {
-    if (!this.w) throw new ModelFormatError('VISION_DISPOSED', 'vision model was disposed');
+    if (!this.w) throw new RequestError('VISION_DISPOSED', 'vision model was disposed');
     return this.w;
   }
 
