@@ -127,6 +127,7 @@ const TYPES: BrickType[] = [
         dictPath: { kind: 'string' },
         batchSize: { kind: 'integer', min: 1, max: 256 },
         dropScore: { kind: 'number', min: 0, max: 1 },
+        useAngleCls: { kind: 'boolean' },
       }),
     create: async (ctx) => (await import('../models/ocr/bricks.js')).OcrRecBrick.create(ctx),
   },

@@ -9,6 +9,7 @@
 import { RequestError } from '../../core/errors.js';
 import type { Brick, PortSpec, PortValue, PortValues, TensorValue } from '../../bricks/brick.js';
 import type { BrickContext } from '../../pipelines/registry.js';
+import { OcrAngleClassifier } from './classifier.js';
 import type { DetBox } from './db-postprocess.js';
 import { OcrDetector } from './detector.js';
 import type { RgbImage } from './image-ops.js';
@@ -106,11 +107,18 @@ export class OcrRecBrick implements Brick {
   readonly outputs: readonly PortSpec[] = [{ name: 'text', kind: 'text' }];
   /** The lines of the last run, with confidences and boxes. */
   lastLines: OcrLine[] = [];
-  private constructor(readonly name: string, readonly device: string, readonly recognizer: OcrRecognizer, private readonly dropScore: number) {}
+  private constructor(
+    readonly name: string,
+    readonly device: string,
+    readonly recognizer: OcrRecognizer,
+    private readonly dropScore: number,
+    readonly classifier: OcrAngleClassifier | undefined,
+  ) {}
 
   /**
    * Loads the dictionary and creates the ONNX session. Options: `executionProviders`, `threads`,
-   * `modelPath`, `dictPath`, `batchSize`, `dropScore` (default 0.5).
+   * `modelPath`, `dictPath`, `batchSize`, `dropScore` (default 0.5), `useAngleCls` (turn
+   * upside-down crops with the PP-OCR angle classifier first, default false).
    * @throws the errors of {@link OcrRecognizer.create}.
    */
   static async create(ctx: BrickContext): Promise<OcrRecBrick> {
@@ -121,7 +129,20 @@ export class OcrRecBrick implements Brick {
       ...(o.dictPath !== undefined ? { dictPath: o.dictPath as string } : {}),
       ...(o.batchSize !== undefined ? { batchSize: o.batchSize as number } : {}),
     });
-    return new OcrRecBrick(ctx.name, ctx.device, rec, (o.dropScore as number | undefined) ?? 0.5);
+    let cls: OcrAngleClassifier | undefined;
+    try {
+      if (o.useAngleCls === true) {
+        cls = await OcrAngleClassifier.create({
+          name: `${ctx.name}-cls`,
+          ...(o.executionProviders !== undefined ? { executionProviders: o.executionProviders as string[] } : {}),
+          ...(o.threads !== undefined ? { intraOpNumThreads: o.threads as number } : {}),
+        });
+      }
+    } catch (e) {
+      rec.dispose();
+      throw e;
+    }
+    return new OcrRecBrick(ctx.name, ctx.device, rec, (o.dropScore as number | undefined) ?? 0.5, cls);
   }
 
   /**
@@ -131,11 +152,12 @@ export class OcrRecBrick implements Brick {
   async run(inputs: PortValues): Promise<Record<string, PortValue>> {
     const img = imageFrom(this.name, inputs);
     const boxes = boxesFromTensor(this.name, inputs.boxes);
-    this.lastLines = await recognizeBoxes(this.recognizer, img, boxes, this.dropScore);
+    this.lastLines = await recognizeBoxes(this.recognizer, img, boxes, this.dropScore, this.classifier);
     return { text: { kind: 'text', text: this.lastLines.map((l) => l.text).join('\n') } };
   }
 
   dispose(): void {
     this.recognizer.dispose();
+    this.classifier?.dispose();
   }
 }
