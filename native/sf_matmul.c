@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "sf_common.h"
+#include "sf_gemm.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -265,6 +266,7 @@ typedef struct {
   sf_vec_dot_n_fn dotn;
   sf_vec_dot_fn dot_g;     /* tokens < gemm_rows use dot_g/dotn_g (repacked Q4_K gemm); NULL: none */
   sf_vec_dot_n_fn dotn_g;
+  sf_gemm_q8_0_fn gemm;    /* tile kernel over packed 4-token groups (sf_gemm.h); NULL: none */
   const uint8_t *w;
   float *y;
   int64_t n_out, rb, n_rb;
@@ -282,6 +284,9 @@ typedef struct {
   int64_t n_in, n_tok;
   const float *x;
   const uint8_t *act;
+  int8_t *pq;  /* packed 4-token groups for the tile kernels (sf_gemm_pack_q8_0), or NULL */
+  float *pd;
+  int64_t nb;  /* blocks per activation row */
   int64_t tb, n_tb;
   /* the shared counters live on their own cache lines, so claiming a chunk does not evict the
    * read-only fields above from the other threads' caches */
@@ -302,6 +307,10 @@ static void mm_quantize_task(void *vctx, int ith, int nth) {
     if (t0 >= c->n_tok) break;
     const int64_t t1 = t0 + 4 < c->n_tok ? t0 + 4 : c->n_tok;
     for (int64_t t = t0; t < t1; t++) c->qact(c->x + t * c->n_in, (uint8_t *)c->act + t * c->a_row, c->n_in);
+    if (c->pq && t1 - t0 == 4) {
+      const int64_t g = t0 / 4;
+      sf_gemm_pack_q8_0(c->act + (size_t)t0 * c->a_row, c->a_row, c->nb, c->pq + (size_t)g * c->nb * 128, c->pd + (size_t)g * c->nb * 4);
+    }
   }
 }
 
@@ -329,9 +338,27 @@ static void mm_dot_chunk(const mm_ctx *c, int64_t chunk) {
   const mm_part *P = &c->part[p];
   chunk -= P->chunk0;
   const int64_t n_out = P->n_out;
-  const int64_t r0 = (chunk / c->n_tb) * P->rb, t0 = (chunk % c->n_tb) * c->tb;
+  const int64_t r0 = (chunk / c->n_tb) * P->rb;
+  int64_t t0 = (chunk % c->n_tb) * c->tb;
   const int64_t r1 = r0 + P->rb < n_out ? r0 + P->rb : n_out;
-  const int64_t t1 = t0 + c->tb < c->n_tok ? t0 + c->tb : c->n_tok;
+  int64_t t1 = t0 + c->tb < c->n_tok ? t0 + c->tb : c->n_tok;
+  if (P->gemm) {
+    /* whole 4-token groups (t0 is a multiple of 4) through the tile kernel, 4 rows at a time */
+    const int64_t tg = t0 + ((t1 - t0) & ~(int64_t)3);
+    for (int64_t t = t0; t < tg; t += 4) {
+      const int8_t *yq = c->pq + (size_t)(t / 4) * c->nb * 128;
+      const float *yd = c->pd + (size_t)(t / 4) * c->nb * 4;
+      for (int64_t r = r0; r < r1; r += 4) {
+        const int R = r1 - r < 4 ? (int)(r1 - r) : 4;
+        float o[16];
+        P->gemm(R, c->nb, P->w + (size_t)r * c->w_row, c->w_row, yq, yd, o);
+        for (int i = 0; i < R; i++)
+          for (int q = 0; q < 4; q++) P->y[(t + q) * n_out + r + i] = o[i * 4 + q];
+      }
+    }
+    if (tg == t1) return;
+    t0 = tg;
+  }
   for (int64_t r = r0; r < r1; r++) {
     const uint8_t *wr = P->w + (size_t)r * c->w_row;
     int64_t t = t0;
@@ -360,11 +387,14 @@ int sf_matmul_multi(int type, int n_parts, const void *const *w, const int64_t *
     .n_parts = n_parts, .gemm_rows = n_tok - n_tok % 4, .qact = ta->quantize_act, .w_row = sf_row_size(tw, n_in),
     .a_row = sf_row_size(ta, n_in), .n_in = n_in, .n_tok = n_tok, .x = x,
   };
+  /* tile kernels: AVX-512 path, Q8_0 activations, at least one whole 4-token group */
+  const sf_gemm_q8_0_fn gemm = n_tok >= 4 && sf_get_path() == SF_PATH_AVX512 && sf_gemm_q8_0_supported() ? sf_gemm_q8_0_kernel(type) : NULL;
+  c.nb = n_in / SF_QK;
   for (int p = 0; p < n_parts; p++) {
     const int x8 = type == SF_Q4_K && n_out[p] % 8 == 0 && k->q4_K_x8 != NULL;
     c.part[p] = (mm_part){
       .dot = x8 ? k->q4_K_x8 : k->vec_dot[type], .dotn = x8 ? k->q4_K_x8_n : k->vec_dot_n[type],
-      .dot_g = x8 ? k->q4_K_x8_gemm : NULL, .dotn_g = x8 ? k->q4_K_x8_gemm_n : NULL, .w = w[p], .y = y[p], .n_out = n_out[p],
+      .dot_g = x8 ? k->q4_K_x8_gemm : NULL, .dotn_g = x8 ? k->q4_K_x8_gemm_n : NULL, .gemm = gemm, .w = w[p], .y = y[p], .n_out = n_out[p],
     };
   }
   pthread_mutex_lock(&g_run_mu);
@@ -373,7 +403,10 @@ int sf_matmul_multi(int type, int n_parts, const void *const *w, const int64_t *
   if (tw->act_type == SF_F32) {
     c.act = (const uint8_t *)x; /* F32 weights dot F32 activations directly */
   } else {
-    const size_t need = c.a_row * (size_t)n_tok + 64;
+    const size_t act_bytes = (c.a_row * (size_t)n_tok + 63) & ~(size_t)63;
+    const size_t groups = gemm ? (size_t)(n_tok / 4) : 0;
+    const size_t pq_bytes = groups * (size_t)c.nb * 128, pd_bytes = groups * (size_t)c.nb * 4 * sizeof(float);
+    const size_t need = act_bytes + pq_bytes + pd_bytes + 64;
     if (need > g_scratch_size) {
       void *p = NULL;
       if (posix_memalign(&p, 64, need) != 0) {
@@ -385,6 +418,10 @@ int sf_matmul_multi(int type, int n_parts, const void *const *w, const int64_t *
       g_scratch_size = need;
     }
     c.act = g_scratch;
+    if (gemm) {
+      c.pq = (int8_t *)(g_scratch + act_bytes);
+      c.pd = (float *)(g_scratch + act_bytes + pq_bytes);
+    }
     atomic_store(&c.next_q, 0);
     if (nth == 1 || n_tok * n_in < 32768) mm_quantize_task(&c, 0, 1);
     else pool_run_locked(mm_quantize_task, &c);
