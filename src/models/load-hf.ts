@@ -33,6 +33,17 @@ export function isHFCheckpoint(path: string): boolean {
 }
 
 /**
+ * The checkpoint folder when its config.json describes a vision-language model (has
+ * `vision_config`), else undefined.
+ * @throws ModelFormatError (`HF_BAD_JSON`) when config.json cannot be parsed.
+ */
+export function hfVisionFolder(path: string): string | undefined {
+  const dir = existsSync(path) && statSync(path).isDirectory() ? path : dirname(path);
+  const cfg = readJson(join(dir, 'config.json'), 'config.json');
+  return typeof cfg.vision_config === 'object' && cfg.vision_config !== null ? dir : undefined;
+}
+
+/**
  * Loads a Hugging Face checkpoint for text generation.
  * @param path the checkpoint folder (or its model.safetensors / index JSON)
  * @throws ModelFormatError (missing/invalid JSON or safetensors, missing tensors),

@@ -146,7 +146,9 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<L
   const hf = await import('./load-hf.js');
   if (hf.isHFCheckpoint(path)) {
     const m = await hf.loadHFModel(path, opts);
-    await attachVision(m, opts);
+    // A VLM folder (config.json with vision_config) carries its own vision tower and projector.
+    const visionDir = opts.mmproj === undefined ? hf.hfVisionFolder(path) : undefined;
+    await attachVision(m, visionDir !== undefined ? { ...opts, mmproj: visionDir } : opts);
     return m as LoadedModel;
   }
   const bytes = mapFile(path, opts.mmap !== false);

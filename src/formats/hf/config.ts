@@ -22,6 +22,11 @@ const ARCH_BY_CLASS: Record<string, string> = {
   Gemma3ForCausalLM: 'gemma3',
   Gemma3ForConditionalGeneration: 'gemma3',
 };
+/**
+ * Vision-language wrappers whose language model is described by `text_config` (the vision tower
+ * and projector are loaded by src/models/vision from the same folder).
+ */
+const VLM_WRAPPERS = new Set(['Idefics3ForConditionalGeneration', 'SmolVLMForConditionalGeneration', 'LlavaForConditionalGeneration', 'Gemma3ForConditionalGeneration']);
 const ARCH_BY_MODEL_TYPE: Record<string, string> = { llama: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma3_text: 'gemma3', gemma3: 'gemma3' };
 
 /** HF activation names → LLMConfig activation. */
@@ -170,9 +175,13 @@ function gemmaSwaPattern(cfg: Json, nLayer: number): number {
 export function llmConfigFromHF(json: unknown, opts: HFConfigOptions = {}): LLMConfig {
   let cfg = obj(json);
   if (!cfg) throw new ModelFormatError('HF_CONFIG_BAD_VALUE', 'config.json is not a JSON object');
-  const arch = detectArch(cfg);
   const text = obj(cfg.text_config);
-  if (arch === 'gemma3' && text) cfg = { ...text, architectures: cfg.architectures };
+  const classes = Array.isArray(cfg.architectures) ? (cfg.architectures as unknown[]) : [];
+  if (text && classes.some((c) => typeof c === 'string' && VLM_WRAPPERS.has(c))) {
+    // A VLM checkpoint: the decoder is text_config (Gemma 3 keeps its own class for the defaults below).
+    cfg = classes.includes('Gemma3ForConditionalGeneration') ? { ...text, architectures: cfg.architectures } : { ...text, architectures: text.architectures ?? [] };
+  }
+  const arch = detectArch(cfg);
   const gemma = arch === 'gemma3';
 
   const nEmbd = int(cfg, 'hidden_size');

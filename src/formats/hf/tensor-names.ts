@@ -55,6 +55,8 @@ const WRAPPER_PREFIXES: [string, string][] = [
   ['model.language_model.', 'model.'],
   ['language_model.model.', 'model.'],
   ['language_model.lm_head.', 'lm_head.'],
+  // Idefics3 / SmolVLM wrap the language model as model.text_model.
+  ['model.text_model.', 'model.'],
 ];
 
 /** HF tensors that carry no weights llama.cpp uses (dropped by the converter). */
