@@ -21,3 +21,7 @@ export { openGGUF, parseGGUF, GGUFFile } from './formats/gguf/reader.js';
 export { writeGGUF } from './formats/gguf/writer.js';
 export * from './core/errors.js';
 export { GGMLType } from './core/ggml-type.js';
+export { OnnxBrick, type OnnxBrickOptions } from './backends/onnx/onnx-brick.js';
+export { OcrDetector, OcrRecognizer, OcrAngleClassifier, readText, type OcrLine } from './models/ocr/index.js';
+export { loadPipelineFile, validatePipeline, parsePlacement, createPipeline, registerBrickType } from './pipelines/index.js';
+export type { PipelineSpec, BrickSpec, ValidatedPipeline, LoadedPipeline, PipelineResult, BrickType } from './pipelines/index.js';
