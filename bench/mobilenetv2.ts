@@ -63,7 +63,7 @@ const rows: { engine: string; threads: number | string; median_ms: number; best_
 const k = native();
 for (const n of threads) {
   k.setThreads(n);
-  rows.push({ engine: `SynFlux C kernels (${k.getPath()})`, threads: n, ...time(() => net.forward(x)) });
+  rows.push({ engine: `SynFlux C kernels (sf_conv ${k.getPath() === 'scalar' ? 'portable' : 'AVX2'} build)`, threads: n, ...time(() => net.forward(x)) });
   rows.push({ engine: 'TF.js 4.22 cpu backend (JS)', threads: 1, ...time(() => tf.tidy(() => (tfModel.predict(input) as tf.Tensor).dataSync())) });
 }
 k.setThreads(threads[threads.length - 1]!);
