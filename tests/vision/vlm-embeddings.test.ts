@@ -22,7 +22,9 @@ import { join } from 'node:path';
 import { loadVisionModel, createVisionBrick, type VisionModel } from '../../src/models/vision/index.js';
 import { compare, concat, ensureVlmCheckpoint, goldenDir, readF32, VLM_FAMILIES, type VlmFamily } from './vlm-fixtures.js';
 
+/** The issue's bound; llama.cpp-referenced families are also held to LLAMA_TOL (same float ops, F16 patch embedding included). */
 const TOL = 1e-3;
+const LLAMA_TOL = 1e-4;
 const models = new Map<string, Promise<VisionModel>>();
 function model(path: string): Promise<VisionModel> {
   let m = models.get(path);
@@ -56,7 +58,8 @@ for (const family of VLM_FAMILIES) {
         assert.equal(ours.length, ref.length, `${who}: ${ref.length / m.nEmbdOut} tokens, ours ${ours.length / m.nEmbdOut}`);
         const { rel, maxAbs } = compare(ours, ref);
         process.stderr.write(`[vision] ${family} ${image}.png vs ${who}: rel ${rel.toExponential(3)}, max abs ${maxAbs.toExponential(3)} (${enc.tiles.length} tile(s), ${ours.length / m.nEmbdOut} tokens x ${m.nEmbdOut})\n`);
-        assert.ok(rel < TOL, `${family} vs ${who}: relative error ${rel} ≥ ${TOL} (max abs ${maxAbs})`);
+        const tol = who === 'llama.cpp' ? LLAMA_TOL : TOL;
+        assert.ok(rel < tol, `${family} vs ${who}: relative error ${rel} ≥ ${tol} (max abs ${maxAbs})`);
       }
       if (family === 'llava') {
         // the deviation is real: llama.cpp's own LLaVA embeddings are far from the HF definition

@@ -6,6 +6,7 @@
  * soft_emb_norm +1).
  */
 import { ModelFormatError, ShapeError } from '../../core/errors.js';
+import { native } from '../../backends/cpu/native.js';
 import { GGMLType, typeInfo } from '../../core/ggml-type.js';
 import type { GGUFFile } from '../../formats/gguf/reader.js';
 import type { SafetensorsModel } from '../../formats/safetensors/reader.js';
@@ -59,6 +60,7 @@ function matBytes(m: MatWeight | null): number {
  */
 function bind(src: TensorSource, cfg: VisionConfig, patchMat: MatWeight, srcName: string): VisionWeights {
   const d = cfg.nEmbd, ff = cfg.nFf;
+  patchMat = patchAsF16(patchMat, cfg);
   const nPatch = (cfg.imageSize / cfg.patchSize) ** 2;
   const cls = src.optVec('v.class_embd', d);
   const pos = src.vec('v.position_embd.weight', d * (nPatch + (cls ? 1 : 0)));
@@ -117,6 +119,24 @@ function bind(src: TensorSource, cfg: VisionConfig, patchMat: MatWeight, srcName
   else bytes += matBytes(projector.inputProj);
   w.bytes = bytes;
   return w;
+}
+
+/**
+ * llama.cpp computes the patch embedding with `ggml_conv_2d`, whose im2col output is F16 (ggml.c:
+ * `ggml_im2col(..., a->type == BF16 ? F32 : F16)`), so pixels and kernel meet as F16 in the matmul.
+ * For the projectors whose reference is llama.cpp (idefics3, gemma3) we do the same: the kernel is
+ * stored as F16, and the native F16 matmul rounds the im2col rows to F16 (ggml's vec_dot_type).
+ * LLaVA follows the Hugging Face (F32) definition and keeps its kernel type.
+ */
+function patchAsF16(m: MatWeight, cfg: VisionConfig): MatWeight {
+  if (cfg.projector === 'mlp' || m.type === GGMLType.F16) return m;
+  const nat = native();
+  const n = m.nIn * m.nOut;
+  const f32 = new Float32Array(n);
+  nat.dequantize(m.type, m.data, n, f32);
+  const out = new Uint8Array(nat.rowSize(GGMLType.F16, n));
+  nat.quantize(GGMLType.F16, f32, n, out);
+  return { ...m, type: GGMLType.F16, data: out };
 }
 
 /** [nIn, nOut] of a 2-D tensor whose nIn must be `nIn` or `nOut` (ffn up/down may be swapped). */
