@@ -1,6 +1,6 @@
 /*
- * SynFlux WASM kernels: exports over linear memory for src/backends/wasm/index.ts, a small
- * allocator, and a single-threaded matmul driver. The kernels themselves are native/sf_quant.c,
+ * SynFlux WASM kernels: exports over linear memory for src/backends/wasm/index.ts and the matmul
+ * driver (split over the worker pool of wasm/pool.c; allocator in wasm/alloc.c). The kernels themselves are native/sf_quant.c,
  * native/sf_dot_scalar.c and native/sf_attn.c compiled unchanged, with SIMD128 dot products from
  * wasm/sf_dot_simd128.c (same integer sums, same float order: identical bits to the scalar path).
  */
@@ -9,90 +9,12 @@
 #include <string.h>
 #include "sf_common.h"
 #include "sf_attn.h"
+#include "wasm_kernels.h"
 
 #define EXPORT(name) __attribute__((export_name(#name))) 
 
-/* ------------------------------------------------------------------ allocator
- * Blocks come from the end of the heap (memory.grow as needed), 64-byte aligned, with their
- * capacity in the 4 bytes before them. Small blocks (≤ 1 MiB) are power-of-two classes with a free
- * list each; large ones (weights, scratch) are rounded to 64 KiB and reused first-fit from one free
- * list when they are at most twice the request. */
-extern unsigned char __heap_base;
-static uintptr_t g_brk;
-static void *g_free[21];
-static void *g_free_big;
-#define SMALL_MAX ((size_t)1 << 20)
+/* ------------------------------------------------------------------ paths / stand-ins */
 
-static void *heap_take(size_t cap) {
-  if (!g_brk) g_brk = ((uintptr_t)&__heap_base + 63) & ~(uintptr_t)63;
-  const uint64_t start = (uint64_t)g_brk + 64;
-  const uint64_t end = start + cap;
-  if (end > ((uint64_t)1 << 32)) return NULL;
-  const uint64_t have = (uint64_t)__builtin_wasm_memory_size(0) * 65536;
-  if (end > have) {
-    const uint64_t pages = (end - have + 65535) / 65536;
-    if (__builtin_wasm_memory_grow(0, (size_t)pages) == (size_t)-1) return NULL;
-  }
-  g_brk = (uintptr_t)((end + 63) & ~(uint64_t)63);
-  ((uint32_t *)(uintptr_t)start)[-1] = (uint32_t)cap;
-  return (void *)(uintptr_t)start;
-}
-
-static inline uint32_t block_cap(void *p) { return ((uint32_t *)p)[-1]; }
-
-void *malloc(size_t n) {
-  if (n == 0) n = 1;
-  if (n <= SMALL_MAX) {
-    int c = 4;
-    while (((size_t)1 << c) < n) c++;
-    if (g_free[c]) {
-      void **p = g_free[c];
-      g_free[c] = *p;
-      return p;
-    }
-    return heap_take((size_t)1 << c);
-  }
-  if (n > (size_t)0xffff0000u) return NULL;
-  void **prev = &g_free_big;
-  for (void *p = g_free_big; p; prev = (void **)p, p = *(void **)p)
-    if (block_cap(p) >= n && block_cap(p) / 2 <= n) {
-      *prev = *(void **)p;
-      return p;
-    }
-  return heap_take((n + 65535) & ~(size_t)65535);
-}
-
-void free(void *p) {
-  if (!p) return;
-  const uint32_t cap = block_cap(p);
-  if (cap <= SMALL_MAX) {
-    const int c = __builtin_ctz(cap);
-    *(void **)p = g_free[c];
-    g_free[c] = p;
-  } else {
-    *(void **)p = g_free_big;
-    g_free_big = p;
-  }
-}
-
-void *calloc(size_t n, size_t m) {
-  void *p = malloc(n * m);
-  if (p) memset(p, 0, n * m);
-  return p;
-}
-
-int posix_memalign(void **p, size_t align, size_t n) {
-  (void)align; /* every block is 64-aligned */
-  *p = malloc(n);
-  return *p ? 0 : 12;
-}
-
-EXPORT(sf_alloc) void *sf_alloc(uint32_t n) { return malloc(n); }
-EXPORT(sf_free) void sf_free(void *p) { free(p); }
-
-/* ------------------------------------------------------------------ paths / pool stand-ins */
-
-void sf_fill_simd128(sf_kernel_table *k);
 static sf_kernel_table g_table;
 static int g_table_ready;
 
@@ -114,7 +36,6 @@ double sf_attn_exp16_avx512(float *y, const float *x, float max, int64_t nb, dou
 void sf_attn_dot64x4_avx512(const float *x0, int64_t stride, const float *y, int64_t nb, float *out) { (void)x0; (void)stride; (void)y; (void)nb; (void)out; __builtin_trap(); }
 void sf_attn_dot16x4_avx512(const float *x0, int64_t stride, const float *y, int64_t nb, float *out) { (void)x0; (void)stride; (void)y; (void)nb; (void)out; __builtin_trap(); }
 void sf_attn_swiglu16_avx512(float *y, const float *x, const float *g, int64_t nb) { (void)y; (void)x; (void)g; (void)nb; __builtin_trap(); }
-void sf_pool_run(sf_task_fn fn, void *ctx) { fn(ctx, 0, 1); }
 
 /* ------------------------------------------------------------------ type info */
 
@@ -136,43 +57,148 @@ EXPORT(sf_dot_is_simd) int32_t sf_dot_is_simd(int type) {
   return s && s[0] == 's' && s[1] == 'i';
 }
 
-/* ------------------------------------------------------------------ matmul */
+/* ------------------------------------------------------------------ matmul
+ * Y[n_tok, n_out] = X[n_tok, n_in] . W[n_out, n_in]^T, split over the pool (wasm/pool.c) in chunks
+ * of whole weight rows taken from an atomic counter. Every output element is one vec_dot call on
+ * the same bytes whatever the schedule, so results do not depend on the thread count. The rows of
+ * up to three weights sharing X (q/k/v, gate/up) form one job (matmul_multi). */
+
+
+typedef struct {
+  sf_vec_dot_fn dot;
+  sf_dot4_fn dot4;
+  const uint8_t *w[3];
+  float *y[3];
+  int32_t start[4]; /* part p holds rows [start[p], start[p+1]) of the concatenation */
+  int32_t n_in, n_tok, chunk;
+  size_t w_row, a_row;
+  const uint8_t *act;
+  _Alignas(64) _Atomic int32_t next;
+  char pad_[60];
+} mm_ctx;
+
+/* Rows [r0, r1) of part p (local row numbers), all tokens, in blocks of 32 tokens. */
+static void mm_part(const mm_ctx *c, int p, int32_t r0, int32_t r1) {
+  const int32_t n_out = c->start[p + 1] - c->start[p];
+  const uint8_t *w = c->w[p];
+  float *y = c->y[p];
+  for (int32_t t0 = 0; t0 < c->n_tok; t0 += 32) {
+    const int32_t t1 = t0 + 32 < c->n_tok ? t0 + 32 : c->n_tok;
+    int32_t r = r0;
+    if (c->dot4)
+      for (; r + 4 <= r1; r += 4)
+        for (int32_t t = t0; t < t1; t++) c->dot4(c->n_in, w + (size_t)r * c->w_row, c->w_row, c->act + (size_t)t * c->a_row, y + (size_t)t * n_out + r);
+    for (; r < r1; r++) {
+      const uint8_t *wr = w + (size_t)r * c->w_row;
+      for (int32_t t = t0; t < t1; t++) y[(size_t)t * n_out + r] = c->dot(c->n_in, wr, c->act + (size_t)t * c->a_row);
+    }
+  }
+}
+
+static void mm_task(void *vctx, int ith, int nth) {
+  mm_ctx *c = vctx;
+  (void)ith; (void)nth;
+  const int32_t total = c->start[3];
+  for (;;) {
+    int32_t r0 = atomic_fetch_add_explicit(&c->next, c->chunk, memory_order_relaxed);
+    if (r0 >= total) break;
+    const int32_t r1 = r0 + c->chunk < total ? r0 + c->chunk : total;
+    for (int p = 0; p < 3 && r0 < r1; p++) {
+      if (r0 >= c->start[p + 1]) continue;
+      const int32_t e = r1 < c->start[p + 1] ? r1 : c->start[p + 1];
+      mm_part(c, p, r0 - c->start[p], e - c->start[p]);
+      r0 = e;
+    }
+  }
+}
+
+typedef struct {
+  const sf_type_traits *ta;
+  const float *x;
+  uint8_t *act;
+  int32_t n_in, n_tok;
+  size_t a_row;
+  _Alignas(64) _Atomic int32_t next;
+  char pad_[60];
+} quant_ctx;
+
+static void quant_task(void *vctx, int ith, int nth) {
+  quant_ctx *c = vctx;
+  (void)ith; (void)nth;
+  for (;;) {
+    const int32_t t0 = atomic_fetch_add_explicit(&c->next, 4, memory_order_relaxed);
+    if (t0 >= c->n_tok) break;
+    const int32_t t1 = t0 + 4 < c->n_tok ? t0 + 4 : c->n_tok;
+    for (int32_t t = t0; t < t1; t++) c->ta->quantize_act(c->x + (size_t)t * c->n_in, c->act + (size_t)t * c->a_row, c->n_in);
+  }
+}
 
 static uint8_t *g_act;
 static size_t g_act_size;
 
-/* Y[n_tok, n_out] = X[n_tok, n_in] . W[n_out, n_in]^T. Returns 0, -1 (bad type/size), -2 (out of memory). */
-EXPORT(sf_wasm_matmul) int32_t sf_wasm_matmul(int type, const uint8_t *w, int32_t n_out, int32_t n_in, const float *x, int32_t n_tok, float *y) {
+/* The parts' products; n_out[p] = 0 ends the list. Returns 0, -1 (bad type/size), -2 (out of memory). */
+static int32_t matmul_parts(int type, int32_t n_in, const float *x, int32_t n_tok, const uint8_t *const *w, const int32_t *n_out, float *const *y) {
   const sf_type_traits *tw = sf_traits(type);
   if (!tw || tw->act_type < 0 || n_in % tw->blck) return -1;
   const sf_type_traits *ta = sf_traits(tw->act_type);
   const sf_kernel_table *k = table();
-  const sf_vec_dot_fn dot = k->vec_dot[type];
-  if (!dot) return -1;
-  const size_t w_row = sf_row_size(tw, n_in), a_row = sf_row_size(ta, n_in);
-  const uint8_t *act;
+  mm_ctx c = {.dot = k->vec_dot[type], .dot4 = sf_simd128_dot4(type), .n_in = n_in, .n_tok = n_tok};
+  if (!c.dot) return -1;
+  c.w_row = sf_row_size(tw, n_in);
+  c.a_row = sf_row_size(ta, n_in);
+  c.start[0] = 0;
+  for (int p = 0; p < 3; p++) {
+    const int32_t n = n_out[p] > 0 ? n_out[p] : 0;
+    c.w[p] = w[p];
+    c.y[p] = y[p];
+    c.start[p + 1] = c.start[p] + n;
+  }
   if (tw->act_type == SF_F32) {
-    act = (const uint8_t *)x;
+    c.act = (const uint8_t *)x;
   } else {
-    const size_t need = a_row * (size_t)n_tok + 64;
+    const size_t need = c.a_row * (size_t)n_tok + 64;
     if (need > g_act_size) {
       free(g_act);
       g_act = malloc(need);
       g_act_size = g_act ? need : 0;
       if (!g_act) return -2;
     }
-    for (int32_t t = 0; t < n_tok; t++) ta->quantize_act(x + (size_t)t * n_in, g_act + (size_t)t * a_row, n_in);
-    act = g_act;
+    quant_ctx q = {.ta = ta, .x = x, .act = g_act, .n_in = n_in, .n_tok = n_tok, .a_row = c.a_row};
+    atomic_init(&q.next, 0);
+    if (n_tok < 8) quant_task(&q, 0, 1);
+    else sf_pool_run(quant_task, &q);
+    c.act = g_act;
   }
-  /* blocks of 16 weight rows × 32 tokens: a weight row stays in cache across the tokens */
-  for (int32_t t0 = 0; t0 < n_tok; t0 += 32) {
-    const int32_t t1 = t0 + 32 < n_tok ? t0 + 32 : n_tok;
-    for (int32_t r = 0; r < n_out; r++) {
-      const uint8_t *wr = w + (size_t)r * w_row;
-      for (int32_t t = t0; t < t1; t++) y[(size_t)t * n_out + r] = dot(n_in, wr, act + (size_t)t * a_row);
-    }
-  }
+  const int32_t total = c.start[3];
+  const int32_t nth = sf_wasm_pool_threads();
+  /* ~8 chunks per thread, multiples of 4 rows, 4..64 rows (prefill: 4..16, each row is n_tok dots) */
+  int32_t chunk = total / (nth * 8);
+  const int32_t cmax = n_tok > 4 ? 16 : 64;
+  chunk = chunk < 4 ? 4 : chunk > cmax ? cmax : chunk & ~3;
+  c.chunk = chunk;
+  atomic_init(&c.next, 0);
+  if (nth <= 1 || (int64_t)total * n_tok < 64) mm_task(&c, 0, 1);
+  else sf_pool_run(mm_task, &c);
   return 0;
+}
+
+/* Y[n_tok, n_out] = X[n_tok, n_in] . W[n_out, n_in]^T. Returns 0, -1 (bad type/size), -2 (out of memory). */
+EXPORT(sf_wasm_matmul) int32_t sf_wasm_matmul(int type, const uint8_t *w, int32_t n_out, int32_t n_in, const float *x, int32_t n_tok, float *y) {
+  const uint8_t *ws[3] = {w, NULL, NULL};
+  const int32_t ns[3] = {n_out, 0, 0};
+  float *ys[3] = {y, NULL, NULL};
+  return matmul_parts(type, n_in, x, n_tok, ws, ns, ys);
+}
+
+/* Up to three matmuls of one weight type on the same X in one job (n2 = 0: two). Each Y_p is
+ * exactly what sf_wasm_matmul would give. Returns as sf_wasm_matmul. */
+EXPORT(sf_wasm_matmul_multi) int32_t sf_wasm_matmul_multi(int type, int32_t n_in, const float *x, int32_t n_tok, const uint8_t *w0, int32_t n0,
+                                                          float *y0, const uint8_t *w1, int32_t n1, float *y1, const uint8_t *w2, int32_t n2,
+                                                          float *y2) {
+  const uint8_t *ws[3] = {w0, w1, w2};
+  const int32_t ns[3] = {n0, n1, n2};
+  float *ys[3] = {y0, y1, y2};
+  return matmul_parts(type, n_in, x, n_tok, ws, ns, ys);
 }
 
 /* out[i, :] = dequantize(W[ids[i], :]); ids already range-checked by the caller. */

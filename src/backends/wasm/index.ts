@@ -8,8 +8,13 @@
  *
  * Memory: weights are copied into linear memory once per weight buffer (cached by Uint8Array
  * identity, freed when the array is garbage-collected); activations go through reusable scratch
- * regions; memory grows as needed up to wasm32's 4 GiB. Single-threaded: `setThreads` is a no-op
- * that returns 1.
+ * regions; memory grows as needed up to wasm32's 4 GiB.
+ *
+ * Threads: the module imports a shared `WebAssembly.Memory`; `setThreads(n)` starts n-1 workers
+ * (src/backends/wasm/threads.ts) that instantiate the same module on that memory and share every
+ * pool job of wasm/pool.c (matmul rows, attention heads, GLU chunks). Outputs do not depend on
+ * the thread count. Where SharedArrayBuffer is missing (a browser page that is not
+ * crossOriginIsolated) the module is instantiated on unshared memory and runs single-threaded.
  */
 import { packageRoot } from '../../core/package-root.js';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,16 +22,24 @@ import { join } from 'node:path';
 import type { LayerKernels } from '../kernels.js';
 import type { NativeAttentionShape, NativeRopeParams } from '../cpu/native.js';
 import { BackendError } from '../../core/errors.js';
+import { WasmWorkerPool, unshareMemoryImport, workerFactory } from './threads.js';
 
 /** Command that builds wasm/synflux.wasm. */
 export const WASM_BUILD_COMMAND = 'scripts/build-wasm.sh';
 
 /** The parts of the WebAssembly JS API used here (tsconfig's lib has no DOM / WebAssembly types). */
 interface WasmMemory { readonly buffer: ArrayBuffer }
-declare const WebAssembly: { instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }> };
+interface WasmModule { readonly __brand?: 'module' }
+declare const WebAssembly: {
+  compile(bytes: Uint8Array): Promise<WasmModule>;
+  instantiate(module: WasmModule, imports: object): Promise<{ exports: unknown }>;
+  Memory: new (d: { initial: number; maximum: number; shared?: boolean }) => WasmMemory;
+};
+
+/** Pages (64 KiB) of the module's imported memory: initial (16 MiB) and maximum (4 GiB), as scripts/build-wasm.sh links it. */
+const MEMORY_PAGES = { initial: 256, maximum: 65536 };
 
 interface Exports {
-  memory: WasmMemory;
   sf_alloc(n: number): number;
   sf_free(p: number): void;
   sf_row_bytes(type: number, n: number): number;
@@ -35,6 +48,13 @@ interface Exports {
   sf_has_dot(type: number): number;
   sf_dot_is_simd(type: number): number;
   sf_wasm_matmul(type: number, w: number, nOut: number, nIn: number, x: number, nTok: number, y: number): number;
+  sf_wasm_matmul_multi(type: number, nIn: number, x: number, nTok: number, w0: number, n0: number, y0: number, w1: number, n1: number,
+    y1: number, w2: number, n2: number, y2: number): number;
+  sf_wasm_pool_set_threads(n: number): number;
+  sf_wasm_pool_set_spin(rounds: number): void;
+  sf_wasm_pool_stop(): void;
+  sf_wasm_pool_restart(): void;
+  sf_wasm_pool_threads(): number;
   sf_wasm_get_rows(type: number, w: number, nIn: number, ids: number, nIds: number, out: number): number;
   sf_wasm_rope(x: number, nTok: number, nHeads: number, headDim: number, pos0: number, mode: number, nDims: number, nCtxOrig: number,
     freqBase: number, freqScale: number, extFactor: number, attnFactor: number, betaFast: number, betaSlow: number, freqFactors: number): void;
@@ -55,6 +75,25 @@ export interface WasmKernels extends LayerKernels {
   attnNKv(nCtx: number, used: number): number;
   /** Bytes of linear memory now. */
   memoryBytes(): number;
+  /** True when linear memory is shared (threads possible). */
+  readonly shared: boolean;
+  /** Threads taking part in jobs now (the caller included). */
+  threads(): number;
+  /** Matmuls of one weight type sharing X in one job (as NativeKernels.matmulMulti). */
+  matmulMulti(type: number, nIn: number, x: Float32Array, nTok: number, w0: Uint8Array, nOut0: number, y0: Float32Array,
+    w1: Uint8Array, nOut1: number, y1: Float32Array, w2?: Uint8Array | null, nOut2?: number, y2?: Float32Array | null): void;
+  /** Stops the workers and waits for them to exit (≤ 2 s); setThreads starts new ones afterwards. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link wasmKernels}. */
+export interface WasmKernelOptions {
+  /**
+   * Shared memory and workers (default: where SharedArrayBuffer exists). false gives a separate,
+   * uncached, single-threaded instance on unshared memory (the fallback of browsers that are not
+   * crossOriginIsolated).
+   */
+  shared?: boolean;
 }
 
 /** Absolute path of the module: $SYNFLUX_WASM if set, else <package root>/wasm/synflux.wasm. */
@@ -81,14 +120,16 @@ function checkCount(fn: string, name: string, v: number): void {
 }
 
 class WasmKernelSet implements WasmKernels {
-  private readonly ex: Exports;
   private readonly weights = new WeakMap<Uint8Array, number>();
   private readonly freeWeights = new FinalizationRegistry<number>((p) => this.ex.sf_free(p));
   private readonly slots = new Map<string, { ptr: number; bytes: number }>();
 
-  constructor(ex: Exports) {
-    this.ex = ex;
-  }
+  constructor(
+    private readonly ex: Exports,
+    private readonly memory: WasmMemory,
+    readonly shared: boolean,
+    private readonly pool: WasmWorkerPool | null,
+  ) {}
 
   private oom(what: string, bytes: number): never {
     throw new BackendError('BACKEND_UNAVAILABLE', `wasm backend: out of linear memory allocating ${bytes} bytes for ${what} (wasm32 limit 4 GiB; now ${this.memoryBytes()} bytes)`);
@@ -111,12 +152,12 @@ class WasmKernelSet implements WasmKernels {
   /** Copy floats into scratch `name`; returns the pointer. */
   private put(name: string, src: Float32Array, n = src.length, extraFloats = 0): number {
     const p = this.slot(name, (n + extraFloats) * 4);
-    new Float32Array(this.ex.memory.buffer, p, n).set(n === src.length ? src : src.subarray(0, n));
+    new Float32Array(this.memory.buffer, p, n).set(n === src.length ? src : src.subarray(0, n));
     return p;
   }
 
   private f32(p: number, n: number): Float32Array {
-    return new Float32Array(this.ex.memory.buffer, p, n);
+    return new Float32Array(this.memory.buffer, p, n);
   }
 
   /** The weight buffer's copy in linear memory (made on first use). */
@@ -126,7 +167,7 @@ class WasmKernelSet implements WasmKernels {
     if (w.byteLength > MAX_U32) this.oom('a weight', w.byteLength);
     p = this.ex.sf_alloc(Math.max(w.byteLength, 1)) >>> 0;
     if (!p) this.oom('a weight', w.byteLength);
-    new Uint8Array(this.ex.memory.buffer, p, w.byteLength).set(w);
+    new Uint8Array(this.memory.buffer, p, w.byteLength).set(w);
     this.weights.set(w, p);
     this.freeWeights.register(w, p);
     return p;
@@ -173,7 +214,7 @@ class WasmKernelSet implements WasmKernels {
     if (ids.length === 0) return;
     const pw = this.weight(w);
     const pi = this.slot('ids', ids.length * 4);
-    new Int32Array(this.ex.memory.buffer, pi, ids.length).set(ids);
+    new Int32Array(this.memory.buffer, pi, ids.length).set(ids);
     const po = this.slot('rows', ids.length * nIn * 4);
     this.ex.sf_wasm_get_rows(type, pw, nIn, pi, ids.length, po);
     out.set(this.f32(po, ids.length * nIn));
@@ -241,9 +282,44 @@ class WasmKernelSet implements WasmKernels {
     this.glu('geglu', g, u, out, n);
   }
 
-  /** Single-threaded build: always 1 (no workers / shared memory yet). */
-  setThreads(_n: number): number {
-    return 1;
+  matmulMulti(type: number, nIn: number, x: Float32Array, nTok: number, w0: Uint8Array, nOut0: number, y0: Float32Array,
+    w1: Uint8Array, nOut1: number, y1: Float32Array, w2?: Uint8Array | null, nOut2?: number, y2?: Float32Array | null): void {
+    const fn = 'matmulMulti';
+    checkCount(fn, 'nIn', nIn);
+    checkCount(fn, 'nTok', nTok);
+    if (!this.ex.sf_has_dot(type)) argError(`${fn}: weight type ${type} is not supported`);
+    const row = this.rowBytes(fn, type, nIn);
+    if (x.length < nTok * nIn) argError(`${fn}: x has ${x.length} floats, need nTok*nIn = ${nTok * nIn}`);
+    const parts: [Uint8Array, number, Float32Array][] = [[w0, nOut0, y0], [w1, nOut1, y1]];
+    if (w2 && y2) parts.push([w2, nOut2 ?? 0, y2]);
+    for (const [i, [w, n, y]] of parts.entries()) {
+      checkCount(fn, `nOut${i}`, n);
+      if (w.byteLength < row * n) argError(`${fn}: w${i} has ${w.byteLength} bytes, need nOut${i}*rowSize = ${row * n}`);
+      if (y.length < nTok * n) argError(`${fn}: y${i} has ${y.length} floats, need nTok*nOut${i} = ${nTok * n}`);
+    }
+    if (nTok === 0) return;
+    const pw = parts.map(([w, n]) => (n > 0 ? this.weight(w) : 0));
+    const px = this.put('x', x, nTok * nIn);
+    const py = parts.map(([, n], i) => this.slot(`y${i}`, nTok * n * 4));
+    const n = (i: number) => parts[i]?.[1] ?? 0;
+    const rc = this.ex.sf_wasm_matmul_multi(type, nIn, px, nTok, pw[0]!, n(0), py[0]!, pw[1]!, n(1), py[1]!, pw[2] ?? 0, n(2), py[2] ?? 0);
+    if (rc === -2) this.oom('matmul activations', nTok * nIn);
+    if (rc !== 0) argError(`${fn}: bad arguments (type ${type}, nIn ${nIn})`);
+    for (const [i, [, m, y]] of parts.entries()) if (m > 0) y.set(this.f32(py[i]!, nTok * m));
+  }
+
+  /** Uses n threads (the caller and n-1 workers); returns the count in effect (1 without shared memory). */
+  setThreads(n: number): number {
+    if (!this.pool) return 1;
+    return this.pool.setThreads(n);
+  }
+
+  threads(): number {
+    return this.ex.sf_wasm_pool_threads();
+  }
+
+  close(): Promise<void> {
+    return this.pool ? this.pool.close() : Promise.resolve();
   }
 
   attnNKv(nCtx: number, used: number): number {
@@ -259,29 +335,47 @@ class WasmKernelSet implements WasmKernels {
   }
 
   memoryBytes(): number {
-    return this.ex.memory.buffer.byteLength;
+    return this.memory.buffer.byteLength;
   }
 }
 
 let cached: Promise<WasmKernels> | undefined;
 
+async function instantiate(shared: boolean): Promise<WasmKernels> {
+  const file = wasmModulePath();
+  if (!existsSync(file)) {
+    throw new BackendError('BACKEND_UNAVAILABLE', `wasm kernels not built: ${file} is missing; run \`${WASM_BUILD_COMMAND}\` in the project root (needs clang and lld)`);
+  }
+  try {
+    const bytes = new Uint8Array(readFileSync(file));
+    const memory = new WebAssembly.Memory({ ...MEMORY_PAGES, shared });
+    const module = await WebAssembly.compile(shared ? bytes : unshareMemoryImport(bytes));
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const ex = instance.exports as unknown as Exports;
+    const factory = shared ? await workerFactory() : null;
+    return new WasmKernelSet(ex, memory, shared, factory ? new WasmWorkerPool(ex, module, memory, factory) : null);
+  } catch (e) {
+    throw new BackendError('BACKEND_UNAVAILABLE', `cannot instantiate ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 /**
- * The WASM kernels, instantiated once.
+ * The WASM kernels: by default one shared-memory instance per process (cached), whose workers
+ * start on the first setThreads(n > 1); `{ shared: false }` gives a new single-threaded instance.
  * @throws BackendError `BACKEND_UNAVAILABLE` when wasm/synflux.wasm is missing or cannot be instantiated.
  */
-export function wasmKernels(): Promise<WasmKernels> {
-  cached ??= (async () => {
-    const file = wasmModulePath();
-    if (!existsSync(file)) {
-      throw new BackendError('BACKEND_UNAVAILABLE', `wasm kernels not built: ${file} is missing; run \`${WASM_BUILD_COMMAND}\` in the project root (needs clang and lld)`);
-    }
-    try {
-      const { instance } = await WebAssembly.instantiate(readFileSync(file), {});
-      return new WasmKernelSet(instance.exports as unknown as Exports);
-    } catch (e) {
-      throw new BackendError('BACKEND_UNAVAILABLE', `cannot instantiate ${file}: ${(e as Error).message}`, { cause: e });
-    }
-  })();
+export function wasmKernels(opts: WasmKernelOptions = {}): Promise<WasmKernels> {
+  const canShare = typeof SharedArrayBuffer !== 'undefined';
+  if (opts.shared === false || !canShare) {
+    if (opts.shared === true) return Promise.reject(new BackendError('BACKEND_UNAVAILABLE', 'wasm threads need SharedArrayBuffer (crossOriginIsolated in browsers)'));
+    if (opts.shared === false) return instantiate(false);
+  }
+  cached ??= instantiate(canShare);
   cached.catch(() => (cached = undefined));
   return cached;
+}
+
+/** Stops the workers of the cached instance, if any (the process exits without it too: workers are unref'ed). */
+export async function closeWasmKernels(): Promise<void> {
+  if (cached) await (await cached).close();
 }
