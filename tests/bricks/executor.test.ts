@@ -49,7 +49,10 @@ function inputs(n: number, nTok = 16): PortValues[] {
 
 const data = (r: { outputs: Record<string, unknown> }): Float32Array => (r.outputs.x as TensorValue).data as Float32Array;
 const logs: string[] = [];
-const log = (l: string): void => void logs.push(l);
+const log = (l: string): void => {
+  logs.push(l);
+  console.log(`# ${l}`);
+};
 const open: PipelineExecutor[] = [];
 after(async () => {
   for (const e of open) await e.dispose();
