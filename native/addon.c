@@ -502,10 +502,11 @@ napi_value sf_js_conv2d(napi_env env, napi_callback_info info);
 napi_value sf_js_dwconv2d(napi_env env, napi_callback_info info);
 /* Vision-transformer row softmax (sf_vit.c). */
 napi_value sf_js_softmax_rows(napi_env env, napi_callback_info info);
+napi_value sf_js_vit_gemm(napi_env env, napi_callback_info info);
 
 static napi_value init(napi_env env, napi_value exports) {
   static const struct { const char *name; napi_callback cb; } fns[] = {
-    {"conv2d", sf_js_conv2d}, {"dwconv2d", sf_js_dwconv2d}, {"softmaxRows", sf_js_softmax_rows},
+    {"conv2d", sf_js_conv2d}, {"dwconv2d", sf_js_dwconv2d}, {"softmaxRows", sf_js_softmax_rows}, {"gemm", sf_js_vit_gemm},
     {"rope", sf_js_rope}, {"attention", sf_js_attention}, {"attnNKv", sf_js_attn_n_kv}, {"swiglu", sf_js_swiglu}, {"geglu", sf_js_geglu},
     {"matmulMulti", js_matmul_multi}, {"rmsNorm", js_rms_norm}, {"matmul", js_matmul}, {"getRows", js_get_rows}, {"dequantize", js_dequantize}, {"quantize", js_quantize},
     {"quantizeActivation", js_quantize_act}, {"activationType", js_activation_type}, {"rowSize", js_row_size},

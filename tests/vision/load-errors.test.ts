@@ -27,7 +27,7 @@ async function variant(name: string, edit: (meta: GGUFMetadataEntry[], tensors: 
 
 const code = (c: string, cls: new (...a: never[]) => Error) => (e: unknown) => {
   assert.ok(e instanceof cls, `expected ${cls.name}, got ${String(e)}`);
-  assert.equal((e as { code: string }).code, c, (e as Error).message);
+  assert.equal((e as unknown as { code: string }).code, c, (e as Error).message);
   return true;
 };
 

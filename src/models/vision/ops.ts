@@ -5,7 +5,8 @@
  * RMSNorm (`ggml_rms_norm`), GELU/QuickGELU through ggml's F16 lookup tables (`GGML_GELU_FP16`,
  * `GGML_GELU_QUICK_FP16`), erf GELU, bias add, row softmax, non-causal multi-head attention
  * (kq by matmul, `ggml_soft_max_ext` with scale, kqv by matmul), all matmuls through the native
- * kernels (`native().matmul`, F32/F16/quantized weights).
+ * kernels (`matmul` below: a blocked AVX-512 GEMM for F32/F16 weights, else `native().matmul` for
+ * every ggml type).
  */
 import { native } from '../../backends/cpu/native.js';
 import { f16BitsToF32, f32ToF16Bits } from '../../core/f16.js';
@@ -19,13 +20,29 @@ const fr = Math.fround;
 /** The optional vision kernels of the addon (native/sf_vit.c); absent in older builds. */
 interface VitKernels {
   softmaxRows?(s: Float32Array, rows: number, n: number, scale: number): void;
+  /** Blocked GEMM (native/sf_vit_gemm_avx512.c): matmul's result for F32/F16 weights, summed in another order. */
+  gemm?(type: number, w: Uint8Array, nOut: number, nIn: number, x: Float32Array, nTok: number, y: Float32Array): void;
+}
+
+/** Token batches at least this large go through the blocked GEMM (compute-bound) instead of matmul. */
+const GEMM_MIN_TOKENS = 8;
+
+/**
+ * `y[nTok, nOut] = x[nTok, nIn] · W[nOut, nIn]ᵀ` by the native kernels: the blocked GEMM for F32/F16
+ * weights and batches of ≥ 8 tokens (ggml's F16 semantics: activations rounded to F16), else
+ * `matmul` (any ggml type).
+ */
+export function matmul(type: number, w: Uint8Array, nOut: number, nIn: number, x: Float32Array, nTok: number, y: Float32Array): void {
+  const vit = vitKernels();
+  if (vit.gemm && nTok >= GEMM_MIN_TOKENS && (type === GGMLType.F32 || type === GGMLType.F16)) vit.gemm(type, w, nOut, nIn, x, nTok, y);
+  else native().matmul(type, w, nOut, nIn, x, nTok, y);
 }
 let vitCache: VitKernels | undefined;
 const vitKernels = (): VitKernels => (vitCache ??= native() as unknown as VitKernels);
 
 /** `y[nTok, w.nOut] = x[nTok, w.nIn] · Wᵀ (+ bias)`; float32 row-major. */
 export function linear(w: MatWeight, b: Float32Array | null, x: Float32Array, nTok: number, y: Float32Array): void {
-  native().matmul(w.type, w.data, w.nOut, w.nIn, x, nTok, y);
+  matmul(w.type, w.data, w.nOut, w.nIn, x, nTok, y);
   if (b) addBias(y, b, nTok, w.nOut);
 }
 
@@ -167,7 +184,6 @@ export class AttentionScratch {
 export function attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, nTok: number, nHead: number,
   headDim: number, scale: number, sc: AttentionScratch): void {
   const d = nHead * headDim;
-  const nat = native();
   const vit = vitKernels();
   const { qh, kh, vt, s, oh } = sc;
   const kBytes = new Uint8Array(kh.buffer, kh.byteOffset, nTok * headDim * 4);
@@ -182,10 +198,10 @@ export function attention(q: Float32Array, k: Float32Array, v: Float32Array, out
         vt[i * nTok + t] = v[src + i]!;
       }
     }
-    nat.matmul(GGMLType.F32, kBytes, nTok, headDim, qh, nTok, s); // s[nTok(q), nTok(k)]
+    matmul(GGMLType.F32, kBytes, nTok, headDim, qh, nTok, s); // s[nTok(q), nTok(k)]
     if (vit.softmaxRows) vit.softmaxRows(s, nTok, nTok, scale);
     else softmaxRows(s, nTok, nTok, scale);
-    nat.matmul(GGMLType.F32, vBytes, headDim, nTok, s, nTok, oh); // oh[nTok, headDim]
+    matmul(GGMLType.F32, vBytes, headDim, nTok, s, nTok, oh); // oh[nTok, headDim]
     for (let t = 0; t < nTok; t++) out.set(oh.subarray(t * headDim, (t + 1) * headDim), t * d + off);
   }
 }
