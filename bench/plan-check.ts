@@ -16,7 +16,7 @@
  * - `ocr-lm`: image decode → PP-OCRv4 det → rec (ONNX Runtime, src/models/ocr via the pipeline
  *   registry) → SmolLM2-135M-Instruct Q4_1 (worker-hosted LM brick on cpu or wasm), over the OCR
  *   fixture images (`node scripts/fetch-fixtures.mjs ocr-images smollm2`). The opaque ONNX bricks
- *   and the host steps are calibrated first (their median measured ms in a sequential run), so
+ *   and the host steps are calibrated first (their mean measured ms in a sequential run), so
  *   the comparison checks the LM cost model, the transfers and the composition.
  * - `vlm`: hook for the SmolVLM-style random checkpoint (vision brick → LM). Not wired yet: the
  *   vision encoder (src/models/vision) runs synchronously on the main thread; it needs a worker
@@ -58,6 +58,8 @@ interface Suite {
   calibrate: Record<string, string>;
   /** Placement used for the calibration run. */
   basePlacement: Record<string, string>;
+  /** Re-prices modelled bricks from what the calibration run observed (e.g. the real prompt lengths). */
+  recost?: (observed: { promptTokens: number[] }) => PlanBrick[];
 }
 
 function matmulSuite(): Suite {
@@ -112,6 +114,13 @@ async function ocrLmSuite(): Promise<Suite> {
     })),
     calibrate: { image: 'cpu', 'ocr-det': 'onnx', 'ocr-rec': 'onnx' },
     basePlacement: { image: 'cpu', 'ocr-det': 'onnx', 'ocr-rec': 'onnx', lm: 'cpu' },
+    // The LM is priced at the mean prompt length the OCR text actually produced (cost ≈ linear in it).
+    recost: ({ promptTokens }) => [
+      { name: 'image', devices: ['cpu'], cost: zero },
+      { name: 'ocr-det', devices: ['onnx'], cost: zero },
+      { name: 'ocr-rec', devices: ['onnx'], cost: zero },
+      { name: 'lm', devices: ['cpu', 'wasm'], cost: lmCost(shape, Math.round(promptTokens.reduce((a, b) => a + b, 0) / promptTokens.length), gen) },
+    ],
   };
 }
 
@@ -136,13 +145,16 @@ async function profiles(): Promise<ProfileSet> {
 }
 
 const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
 
 /**
  * Runs the stream once. `msPerItem`: pipelined = wall time / items (throughput); sequential = the
- * median over items of the item's end-to-end time (Σ of its brick runs, each including the hops
- * to and from its device), which resists the load spikes of a shared machine better than a mean.
+ * mean over items of the item's end-to-end time (Σ of its brick runs, each including the hops
+ * to and from its device; the gaps between items, where a loaded machine schedules others, are
+ * not counted).
  */
-async function measure(s: Suite, placement: Record<string, string>, mode: 'sequential' | 'pipelined'): Promise<{ msPerItem: number; wallPerItem: number; brickMs: Record<string, number[]> }> {
+async function measure(s: Suite, placement: Record<string, string>, mode: 'sequential' | 'pipelined'):
+  Promise<{ msPerItem: number; wallPerItem: number; brickMs: Record<string, number[]>; promptTokens: number[] }> {
   const ex = new PipelineExecutor(s.stages, { placement, mode, depth: 2, log });
   try {
     const r = await ex.runAll(s.inputs, { warmup: s.inputs[0]! });
@@ -150,7 +162,11 @@ async function measure(s: Suite, placement: Record<string, string>, mode: 'seque
     for (const it of r.results) for (const [k, v] of Object.entries(it.ms)) (brickMs[k] ??= []).push(v);
     const wallPerItem = r.wallMs / s.inputs.length;
     const perItem = r.results.map((it) => Object.values(it.ms).reduce((a, b) => a + b, 0));
-    return { msPerItem: mode === 'pipelined' ? wallPerItem : median(perItem), wallPerItem, brickMs };
+    const promptTokens = r.results.flatMap((it) => {
+      const v = it.outputs.prompt_tokens;
+      return v && v.kind === 'tensor' ? [Number(v.data[0])] : [];
+    });
+    return { msPerItem: mode === 'pipelined' ? wallPerItem : mean(perItem), wallPerItem, brickMs, promptTokens };
   } finally {
     await ex.dispose();
   }
@@ -164,9 +180,11 @@ async function main(): Promise<void> {
   if (Object.keys(s.calibrate).length) {
     const cal = await measure(s, s.basePlacement, 'sequential');
     const calibration: Record<string, Record<string, number>> = {};
-    for (const [b, dev] of Object.entries(s.calibrate)) calibration[b] = { [dev]: median(cal.brickMs[b]!) };
+    for (const [b, dev] of Object.entries(s.calibrate)) calibration[b] = { [dev]: mean(cal.brickMs[b]!) };
+    if (s.recost) bricks = s.recost({ promptTokens: cal.promptTokens });
     bricks = bricks.map((b) => (calibration[b.name] ? { ...b, calibratedMs: calibration[b.name]! } : b));
-    log(`[plan-check] calibration (median ms): ${JSON.stringify(calibration)}`);
+    if (cal.promptTokens.length) log(`[plan-check] prompt tokens per item: ${cal.promptTokens.join(' ')}`);
+    log(`[plan-check] calibration (mean ms): ${JSON.stringify(calibration)}`);
     if (values['write-calibration']) writeFileSync(values['write-calibration'], JSON.stringify(calibration, null, 2) + '\n');
   }
   const p = plan(bricks, ps);
@@ -176,7 +194,7 @@ async function main(): Promise<void> {
     const seq = await measure(s, c.placement, 'sequential');
     const pip = await measure(s, c.placement, 'pipelined');
     const brick: Record<string, [number, number]> = {};
-    for (const b of bricks) brick[b.name] = [c.predicted_ms[b.name]!, median(seq.brickMs[b.name] ?? [0])];
+    for (const b of bricks) brick[b.name] = [c.predicted_ms[b.name]!, mean(seq.brickMs[b.name] ?? [0])];
     const row = {
       placement: bricks.map((b) => `${b.name}=${c.placement[b.name]}`).join(','), predicted_ms: c.predicted_ms.total!, measured_ms: seq.msPerItem,
       err_pct: (100 * (c.predicted_ms.total! - seq.msPerItem)) / seq.msPerItem, predicted_stream_ms: c.stream_ms_per_item, pipelined_ms: pip.msPerItem,
@@ -195,7 +213,7 @@ async function main(): Promise<void> {
   const out: string[] = [];
   out.push(`suite ${values.suite}, ${N} items, profile ${ps.created} (${ps.host.cpuModel}, ${ps.host.cpus} cpus); load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   out.push('');
-  out.push('| placement | predicted ms/query | measured ms/query (sequential, median) | error | sequential wall ms/item | predicted ms/item (pipelined) | measured ms/item (pipelined) | speed-up (seq wall / pipelined) |');
+  out.push('| placement | predicted ms/query | measured ms/query (sequential, mean) | error | sequential wall ms/item | predicted ms/item (pipelined) | measured ms/item (pipelined) | speed-up (seq wall / pipelined) |');
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     out.push(`| ${r.placement}${r.placement === pickName ? ' **(pick)**' : ''} | ${r.predicted_ms.toFixed(1)} | ${r.measured_ms.toFixed(1)} | ${r.err_pct >= 0 ? '+' : ''}${r.err_pct.toFixed(0)}% | ${r.sequential_wall_ms.toFixed(1)} | ${r.predicted_stream_ms.toFixed(1)} | ${r.pipelined_ms.toFixed(1)} | ${r.speedup.toFixed(2)}x |`);
@@ -205,7 +223,7 @@ async function main(): Promise<void> {
   out.push(`predictions within 25%: ${within}/${rows.length}`);
   if (pick) out.push(`pick ${pickName}: ${pick.measured_ms.toFixed(1)} ms vs measured fastest ${fastest.placement}: ${fastest.measured_ms.toFixed(1)} ms (${(100 * (pick.measured_ms / fastest.measured_ms - 1)).toFixed(1)}% slower)`);
   out.push('');
-  out.push('per-brick predicted / measured median ms, per placement:');
+  out.push('per-brick predicted / measured mean ms, per placement:');
   for (const r of rows) out.push(`  ${r.placement}: ${Object.entries(r.brick).map(([b, [pr, me]]) => `${b} ${pr.toFixed(1)}/${me.toFixed(1)}`).join('  ')}`);
   process.stdout.write(out.join('\n') + '\n');
 }

@@ -5,7 +5,8 @@
  * phases) is derived from the GGUF tensor table and hyperparameters alone.
  *
  * Ports: text inputs named in `template` (e.g. `{ocr}` and `{prompt}`, default just `prompt`);
- * outputs `text` (the answer) and `tokens` (generated ids).
+ * outputs `text` (the answer), `tokens` (generated ids) and `prompt_tokens` (int32 `[1]`, the prompt
+ * length after templating, so a caller can price the query exactly).
  */
 import { RequestError } from '../core/errors.js';
 import { typeName } from '../core/ggml-type.js';
@@ -143,7 +144,10 @@ export class LmHost {
     const { generateText } = await import('../generation/generate.js');
     const prompt = fillTemplate(this.spec.template ?? '{prompt}', inputs);
     const r = await generateText(this.model, { prompt, chat: this.spec.chat ?? true, maxTokens: this.spec.maxTokens, temperature: 0, seed: 1 });
-    return { text: { kind: 'text', text: r.text }, tokens: { kind: 'tokens', data: Int32Array.from(r.tokens) } };
+    return {
+      text: { kind: 'text', text: r.text }, tokens: { kind: 'tokens', data: Int32Array.from(r.tokens) },
+      prompt_tokens: { kind: 'tensor', dtype: 'i32', data: Int32Array.of(r.promptTokens), shape: [1] },
+    };
   }
 }
 
@@ -158,7 +162,8 @@ export async function createLmBrick(spec: LmBrickSpec, device: string, opts: Hos
   const { WorkerBrick } = await import('./worker-brick.js');
   return WorkerBrick.start({
     name: spec.name, device,
-    inputs: [{ name: 'prompt', kind: 'text' }], outputs: [{ name: 'text', kind: 'text' }, { name: 'tokens', kind: 'tokens' }],
+    inputs: [{ name: 'prompt', kind: 'text' }],
+    outputs: [{ name: 'text', kind: 'text' }, { name: 'tokens', kind: 'tokens' }, { name: 'prompt_tokens', kind: 'tensor', shape: [1] }],
     cost: (inputs) => {
       let chars = 0;
       for (const v of Object.values(inputs)) if (v.kind === 'text') chars += v.text.length;
