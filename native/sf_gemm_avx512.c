@@ -119,11 +119,101 @@ DEF_ENTRY(q4_0)
 DEF_ENTRY(q5_0)
 DEF_ENTRY(q8_0)
 
+/* ------------------------------------------------------------------ Q4_K (repacked order)
+ *
+ * Float order of ggml-cpu's ggml_gemm_q4_K_8x8_q8_K (arch/x86/repack.cpp; what llama.cpp runs for
+ * the first n_tok - n_tok % 4 tokens of a batch when the Q4_K matrix has a multiple of 8 rows; the
+ * one-row emulation is q4_K_rows_impl(repacked = 2) in sf_dot_avx2.c): per super-block and per
+ * pair j of 32-element sub-blocks, isum_j = sc[2j]·Σ q·y + sc[2j+1]·Σ q·y (exact int32),
+ * acc = fma((float)isum_j, dx·dy, acc), and with the mins, accm = fma((float)msum_j, dmin·dy, accm),
+ * j = 0..3 in order; result acc − accm. Here each lane of a 128-bit vector is one token, so the
+ * four tokens' chains run side by side with exactly those scalar operations.
+ *
+ * Packed activations per 4-token group and super-block (SF_GEMM_Q8K_BLOCK bytes): for j = 0..3,
+ * half h = 0 (elements 64j..64j+31) / 1 (64j+32..64j+63), token pair p = 0 (t0,t1) / 1 (t2,t3):
+ * 64 bytes = both tokens' 32 quants; then be[16], bo[16] int32 (lane 4j+t: the token's bsums
+ * pair sum of sub-block 2j resp. 2j+1); scales d[4] go to the float array. */
+
+void sf_gemm_pack_q8_K(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs, float *d) {
+  for (int64_t ib = 0; ib < nb; ib++) {
+    int8_t *o = qs + ib * SF_GEMM_Q8K_BLOCK;
+    int32_t *be = (int32_t *)(o + 1024), *bo = be + 16;
+    for (int t = 0; t < 4; t++) {
+      const sf_block_q8_K *y = (const sf_block_q8_K *)(act + (size_t)t * a_row) + ib;
+      d[ib * 4 + t] = y->d;
+      for (int j = 0; j < 4; j++) {
+        for (int h = 0; h < 2; h++) memcpy(o + ((j * 2 + h) * 2 + t / 2) * 64 + (t % 2) * 32, y->qs + 64 * j + 32 * h, 32);
+        be[4 * j + t] = (int32_t)y->bsums[4 * j] + y->bsums[4 * j + 1];
+        bo[4 * j + t] = (int32_t)y->bsums[4 * j + 2] + y->bsums[4 * j + 3];
+      }
+    }
+  }
+}
+
+TILE_INLINE void q4_K_tile(const int R, int64_t nb, const uint8_t *w, size_t w_row, const int8_t *yq, const float *yd,
+                           float *out) {
+  __m128 acc[4], accm[4];
+  for (int r = 0; r < R; r++) acc[r] = accm[r] = _mm_setzero_ps();
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  /* lane 4t+j -> lane 4j+t */
+  const __m512i tr = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+  for (int64_t ib = 0; ib < nb; ib++) {
+    const int8_t *Y = yq + ib * SF_GEMM_Q8K_BLOCK;
+    const __m512i be = _mm512_loadu_si512(Y + 1024), bo = _mm512_loadu_si512(Y + 1088);
+    const __m128 dy = _mm_loadu_ps(yd + ib * 4);
+    for (int r = 0; r < R; r++) {
+      const sf_block_q4_K *x = (const sf_block_q4_K *)(w + (size_t)r * w_row) + ib;
+      uint8_t sc[8], mn[8];
+      for (int j = 0; j < 8; j++) sf_get_scale_min_k4(j, x->scales, &sc[j], &mn[j]);
+      __m512i v[4][2];
+      for (int j = 0; j < 4; j++) {
+        const __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x->qs + 32 * j)));
+        const __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+        const __m512i s0 = _mm512_set1_epi16(sc[2 * j]), s1 = _mm512_set1_epi16(sc[2 * j + 1]);
+        for (int p = 0; p < 2; p++) {
+          const __m512i ylo = _mm512_loadu_si512(Y + ((j * 2 + 0) * 2 + p) * 64);
+          const __m512i yhi = _mm512_loadu_si512(Y + ((j * 2 + 1) * 2 + p) * 64);
+          v[j][p] = _mm512_add_epi32(_mm512_madd_epi16(_mm512_maddubs_epi16(lo, ylo), s0),
+                                     _mm512_madd_epi16(_mm512_maddubs_epi16(hi, yhi), s1));
+        }
+      }
+      /* exact integer transpose-reduce: S lane 4t+j = Σ of token t's 8 lanes of v[j] */
+      __m512i c[2];
+      for (int p = 0; p < 2; p++) {
+        const __m512i a = _mm512_add_epi32(_mm512_unpacklo_epi32(v[0][p], v[1][p]), _mm512_unpackhi_epi32(v[0][p], v[1][p]));
+        const __m512i b = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2][p], v[3][p]), _mm512_unpackhi_epi32(v[2][p], v[3][p]));
+        c[p] = _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+      }
+      /* c[p] 128-bit lanes: (t=2p: half 0, half 1), (t=2p+1: half 0, half 1), each [j0 j1 j2 j3] */
+      const __m512i S = _mm512_add_epi32(_mm512_shuffle_i32x4(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                         _mm512_shuffle_i32x4(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)));
+      const __m512 isf = _mm512_cvtepi32_ps(_mm512_permutexvar_epi32(tr, S)); /* lane 4j+t */
+      /* mins: msum_j(t) = mn[2j]·be + mn[2j+1]·bo (exact) */
+      const __m512i mne = _mm512_set_epi32(mn[6], mn[6], mn[6], mn[6], mn[4], mn[4], mn[4], mn[4], mn[2], mn[2], mn[2], mn[2], mn[0], mn[0], mn[0], mn[0]);
+      const __m512i mno = _mm512_set_epi32(mn[7], mn[7], mn[7], mn[7], mn[5], mn[5], mn[5], mn[5], mn[3], mn[3], mn[3], mn[3], mn[1], mn[1], mn[1], mn[1]);
+      const __m512 msf = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_mullo_epi32(mne, be), _mm512_mullo_epi32(mno, bo)));
+      const __m128 dd = _mm_mul_ps(_mm_set1_ps(_cvtsh_ss(x->d)), dy);
+      const __m128 dm = _mm_mul_ps(_mm_set1_ps(_cvtsh_ss(x->dmin)), dy);
+      acc[r] = _mm_fmadd_ps(_mm512_castps512_ps128(isf), dd, acc[r]);
+      accm[r] = _mm_fmadd_ps(_mm512_castps512_ps128(msf), dm, accm[r]);
+      acc[r] = _mm_fmadd_ps(_mm512_extractf32x4_ps(isf, 1), dd, acc[r]);
+      accm[r] = _mm_fmadd_ps(_mm512_extractf32x4_ps(msf, 1), dm, accm[r]);
+      acc[r] = _mm_fmadd_ps(_mm512_extractf32x4_ps(isf, 2), dd, acc[r]);
+      accm[r] = _mm_fmadd_ps(_mm512_extractf32x4_ps(msf, 2), dm, accm[r]);
+      acc[r] = _mm_fmadd_ps(_mm512_extractf32x4_ps(isf, 3), dd, acc[r]);
+      accm[r] = _mm_fmadd_ps(_mm512_extractf32x4_ps(msf, 3), dm, accm[r]);
+    }
+  }
+  for (int r = 0; r < R; r++) _mm_storeu_ps(out + r * 4, _mm_sub_ps(acc[r], accm[r]));
+}
+DEF_ENTRY(q4_K)
+
 sf_gemm_q8_0_fn sf_gemm_q8_0_kernel(int type) {
   switch (type) {
     case SF_Q4_0: return q4_0_gemm;
     case SF_Q5_0: return q5_0_gemm;
     case SF_Q8_0: return q8_0_gemm;
+    case SF_Q4_K: return q4_K_gemm;
     default: return NULL;
   }
 }
@@ -134,4 +224,7 @@ void sf_gemm_pack_q8_0(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs,
   (void)act; (void)a_row; (void)nb; (void)qs; (void)d;
 }
 sf_gemm_q8_0_fn sf_gemm_q8_0_kernel(int type) { (void)type; return NULL; }
+void sf_gemm_pack_q8_K(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs, float *d) {
+  (void)act; (void)a_row; (void)nb; (void)qs; (void)d;
+}
 #endif

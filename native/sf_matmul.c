@@ -284,9 +284,11 @@ typedef struct {
   int64_t n_in, n_tok;
   const float *x;
   const uint8_t *act;
-  int8_t *pq;  /* packed 4-token groups for the tile kernels (sf_gemm_pack_q8_0), or NULL */
+  int8_t *pq;  /* packed 4-token groups for the tile kernels (see sf_gemm.h), or NULL */
   float *pd;
   int64_t nb;  /* blocks per activation row */
+  size_t pq_block; /* packed bytes per block of a 4-token group */
+  void (*pack)(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs, float *d);
   int64_t tb, n_tb;
   /* the shared counters live on their own cache lines, so claiming a chunk does not evict the
    * read-only fields above from the other threads' caches */
@@ -309,7 +311,7 @@ static void mm_quantize_task(void *vctx, int ith, int nth) {
     for (int64_t t = t0; t < t1; t++) c->qact(c->x + t * c->n_in, (uint8_t *)c->act + t * c->a_row, c->n_in);
     if (c->pq && t1 - t0 == 4) {
       const int64_t g = t0 / 4;
-      sf_gemm_pack_q8_0(c->act + (size_t)t0 * c->a_row, c->a_row, c->nb, c->pq + (size_t)g * c->nb * 128, c->pd + (size_t)g * c->nb * 4);
+      c->pack(c->act + (size_t)t0 * c->a_row, c->a_row, c->nb, c->pq + (size_t)g * c->nb * c->pq_block, c->pd + (size_t)g * c->nb * 4);
     }
   }
 }
@@ -346,7 +348,7 @@ static void mm_dot_chunk(const mm_ctx *c, int64_t chunk) {
     /* whole 4-token groups (t0 is a multiple of 4) through the tile kernel, 4 rows at a time */
     const int64_t tg = t0 + ((t1 - t0) & ~(int64_t)3);
     for (int64_t t = t0; t < tg; t += 4) {
-      const int8_t *yq = c->pq + (size_t)(t / 4) * c->nb * 128;
+      const int8_t *yq = c->pq + (size_t)(t / 4) * c->nb * c->pq_block;
       const float *yd = c->pd + (size_t)(t / 4) * c->nb * 4;
       for (int64_t r = r0; r < r1; r += 4) {
         const int R = r1 - r < 4 ? (int)(r1 - r) : 4;
@@ -387,16 +389,22 @@ int sf_matmul_multi(int type, int n_parts, const void *const *w, const int64_t *
     .n_parts = n_parts, .gemm_rows = n_tok - n_tok % 4, .qact = ta->quantize_act, .w_row = sf_row_size(tw, n_in),
     .a_row = sf_row_size(ta, n_in), .n_in = n_in, .n_tok = n_tok, .x = x,
   };
-  /* tile kernels: AVX-512 path, Q8_0 activations, at least one whole 4-token group */
-  const sf_gemm_q8_0_fn gemm = n_tok >= 4 && sf_get_path() == SF_PATH_AVX512 && sf_gemm_q8_0_supported() ? sf_gemm_q8_0_kernel(type) : NULL;
-  c.nb = n_in / SF_QK;
+  /* tile kernels: AVX-512 path, at least one whole 4-token group; Q4_K only where ggml repacks it
+   * (rows a multiple of 8, see x8 below) since the tile follows the repacked gemm's float order */
+  sf_gemm_q8_0_fn gemm = n_tok >= 4 && sf_get_path() == SF_PATH_AVX512 && sf_gemm_q8_0_supported() ? sf_gemm_q8_0_kernel(type) : NULL;
+  c.nb = n_in / ta->blck;
+  c.pq_block = type == SF_Q4_K ? SF_GEMM_Q8K_BLOCK : 128;
+  c.pack = type == SF_Q4_K ? sf_gemm_pack_q8_K : sf_gemm_pack_q8_0;
+  int any_gemm = 0;
   for (int p = 0; p < n_parts; p++) {
     const int x8 = type == SF_Q4_K && n_out[p] % 8 == 0 && k->q4_K_x8 != NULL;
     c.part[p] = (mm_part){
       .dot = x8 ? k->q4_K_x8 : k->vec_dot[type], .dotn = x8 ? k->q4_K_x8_n : k->vec_dot_n[type],
-      .dot_g = x8 ? k->q4_K_x8_gemm : NULL, .dotn_g = x8 ? k->q4_K_x8_gemm_n : NULL, .gemm = gemm, .w = w[p], .y = y[p], .n_out = n_out[p],
+      .dot_g = x8 ? k->q4_K_x8_gemm : NULL, .dotn_g = x8 ? k->q4_K_x8_gemm_n : NULL, .gemm = type == SF_Q4_K && !x8 ? NULL : gemm, .w = w[p], .y = y[p], .n_out = n_out[p],
     };
+    any_gemm |= c.part[p].gemm != NULL;
   }
+  if (!any_gemm) gemm = NULL;
   pthread_mutex_lock(&g_run_mu);
   if (g_nth == 0) pool_create_locked(default_threads());
   const int nth = g_nth;
@@ -405,7 +413,7 @@ int sf_matmul_multi(int type, int n_parts, const void *const *w, const int64_t *
   } else {
     const size_t act_bytes = (c.a_row * (size_t)n_tok + 63) & ~(size_t)63;
     const size_t groups = gemm ? (size_t)(n_tok / 4) : 0;
-    const size_t pq_bytes = groups * (size_t)c.nb * 128, pd_bytes = groups * (size_t)c.nb * 4 * sizeof(float);
+    const size_t pq_bytes = groups * (size_t)c.nb * c.pq_block, pd_bytes = groups * (size_t)c.nb * 4 * sizeof(float);
     const size_t need = act_bytes + pq_bytes + pd_bytes + 64;
     if (need > g_scratch_size) {
       void *p = NULL;
