@@ -144,7 +144,6 @@ async function profiles(): Promise<ProfileSet> {
   return p;
 }
 
-const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!;
 const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
 
 /**
