@@ -72,3 +72,15 @@ test('gemm rejects bad arguments with ERR_SYNFLUX_ARG', () => {
   bad(() => gemm(GGMLType.F32, new Float32Array(32) as unknown as Uint8Array, 4, 8, x, 2, y));
   gemm(GGMLType.F32, w, 4, 8, x, 0, y); // zero tokens: no-op
 });
+
+test('GELU: the threaded native path (ggml GeGLU with u = 1) equals the TypeScript F16-table GELU bit for bit', async () => {
+  const { activate } = await import('../../src/models/vision/ops.js');
+  const n = 1 << 18;
+  const a = Float32Array.from({ length: n }, (_, i) => (i / n) * 30 - 15);
+  const b = a.slice();
+  activate('gelu', a, n); // ≥ 4096 elements: native
+  for (let o = 0; o < n; o += 4000) activate('gelu', b.subarray(o, Math.min(n, o + 4000)), Math.min(4000, n - o)); // JS table
+  assert.ok(Buffer.from(a.buffer).equals(Buffer.from(b.buffer)));
+  assert.equal(a[0], 0); // x ≤ −10 saturates to 0
+  assert.equal(a[n - 1], b[n - 1]);
+});

@@ -93,6 +93,7 @@ export function rmsNormRows(x: Float32Array, w: Float32Array | null, y: Float32A
 }
 
 let geluTab: Float32Array | null = null;
+let ones: Float32Array | null = null;
 let quickTab: Float32Array | null = null;
 
 function gelu16(): Float32Array {
@@ -144,6 +145,12 @@ function erf(x: number): number {
  * x·σ(1.702x) via ggml's F16 table, `gelu_erf` 0.5x(1 + erf(x/√2)), `silu` x·σ(x).
  */
 export function activate(kind: VisionActivation, x: Float32Array, n: number): void {
+  if (kind === 'gelu' && n >= 4096) {
+    // the native GeGLU (bit-identical to ggml_vec_geglu_f32, same F16 table) with u = 1 is this GELU, threaded
+    if (!ones || ones.length < n) ones = new Float32Array(Math.max(n, 2 * (ones?.length ?? 0))).fill(1);
+    native().geglu(x, ones, x, n);
+    return;
+  }
   if (kind === 'gelu') {
     const t = gelu16();
     for (let i = 0; i < n; i++) {
