@@ -1,6 +1,6 @@
 /**
  * `npm run plan-check -- [--suite matmul|ocr-lm|vlm] [--items 20] [--profile FILE] [--max-candidates 18]
- *   [--gen-tokens 16] [--json] [--write-calibration FILE]`
+ *   [--gen-tokens 16] [--rounds 1] [--json] [--write-calibration FILE]`
  *
  * Checks the placement planner against measurements: for a brick chain it plans every candidate
  * placement from the device profiles (src/bricks/planner.ts), then runs each placement over a
@@ -42,7 +42,7 @@ const { values } = parseArgs({
   options: {
     suite: { type: 'string', default: 'matmul' }, items: { type: 'string', default: '20' }, profile: { type: 'string' },
     'max-candidates': { type: 'string', default: '18' }, 'gen-tokens': { type: 'string', default: '16' }, json: { type: 'boolean' },
-    'write-calibration': { type: 'string' },
+    'write-calibration': { type: 'string' }, rounds: { type: 'string', default: '1' },
   },
 });
 const root = packageRoot();
@@ -144,6 +144,7 @@ async function profiles(): Promise<ProfileSet> {
   return p;
 }
 
+const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!;
 const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
 
 /**
@@ -189,19 +190,34 @@ async function main(): Promise<void> {
   const p = plan(bricks, ps);
   const cands: Candidate[] = p.candidates.slice(0, Number(values['max-candidates']));
   const rows: { placement: string; predicted_ms: number; measured_ms: number; err_pct: number; predicted_stream_ms: number; pipelined_ms: number; sequential_wall_ms: number; speedup: number; brick: Record<string, [number, number]> }[] = [];
-  for (const c of cands) {
-    const seq = await measure(s, c.placement, 'sequential');
-    const pip = await measure(s, c.placement, 'pipelined');
-    const brick: Record<string, [number, number]> = {};
-    for (const b of bricks) brick[b.name] = [c.predicted_ms[b.name]!, mean(seq.brickMs[b.name] ?? [0])];
-    const row = {
-      placement: bricks.map((b) => `${b.name}=${c.placement[b.name]}`).join(','), predicted_ms: c.predicted_ms.total!, measured_ms: seq.msPerItem,
-      err_pct: (100 * (c.predicted_ms.total! - seq.msPerItem)) / seq.msPerItem, predicted_stream_ms: c.stream_ms_per_item, pipelined_ms: pip.msPerItem,
-      sequential_wall_ms: seq.wallPerItem, speedup: seq.wallPerItem / pip.msPerItem, brick,
-    };
-    rows.push(row);
-    log(`[plan-check] ${row.placement}: predicted ${row.predicted_ms.toFixed(1)} ms, measured ${row.measured_ms.toFixed(1)} ms (${row.err_pct.toFixed(0)}%), pipelined ${row.pipelined_ms.toFixed(1)} ms/item`);
+  // Rounds: every placement is measured once per round, round-robin, and the per-placement median
+  // over rounds is kept, so slow drifts of a shared machine's load hit all placements alike.
+  const rounds = Number(values.rounds);
+  const meas: { seq: number[]; seqWall: number[]; pip: number[]; brick: Record<string, number[]> }[] = cands.map(() => ({ seq: [], seqWall: [], pip: [], brick: {} }));
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < cands.length; i++) {
+      const c = cands[i]!;
+      const seq = await measure(s, c.placement, 'sequential');
+      const pip = await measure(s, c.placement, 'pipelined');
+      const m = meas[i]!;
+      m.seq.push(seq.msPerItem);
+      m.seqWall.push(seq.wallPerItem);
+      m.pip.push(pip.msPerItem);
+      for (const b of bricks) (m.brick[b.name] ??= []).push(mean(seq.brickMs[b.name] ?? [0]));
+      log(`[plan-check] round ${r + 1}/${rounds} ${bricks.map((b) => `${b.name}=${c.placement[b.name]}`).join(',')}: predicted ${c.predicted_ms.total!.toFixed(1)} ms, measured ${seq.msPerItem.toFixed(1)} ms, pipelined ${pip.msPerItem.toFixed(1)} ms/item`);
+    }
   }
+  cands.forEach((c, i) => {
+    const m = meas[i]!;
+    const measured = median(m.seq);
+    const brick: Record<string, [number, number]> = {};
+    for (const b of bricks) brick[b.name] = [c.predicted_ms[b.name]!, median(m.brick[b.name]!)];
+    rows.push({
+      placement: bricks.map((b) => `${b.name}=${c.placement[b.name]}`).join(','), predicted_ms: c.predicted_ms.total!, measured_ms: measured,
+      err_pct: (100 * (c.predicted_ms.total! - measured)) / measured, predicted_stream_ms: c.stream_ms_per_item, pipelined_ms: median(m.pip),
+      sequential_wall_ms: median(m.seqWall), speedup: median(m.seqWall) / median(m.pip), brick,
+    });
+  });
   const fastest = rows.reduce((a, b) => (b.measured_ms < a.measured_ms ? b : a));
   const pickName = bricks.map((b) => `${b.name}=${p.placement[b.name]}`).join(',');
   const pick = rows.find((r) => r.placement === pickName);
