@@ -66,7 +66,10 @@ EXPORT(sf_dot_is_simd) int32_t sf_dot_is_simd(int type) {
 
 typedef struct {
   sf_vec_dot_fn dot;
-  sf_dot4_fn dot4;
+  const sf_simd128_rows *rows; /* four-row kernel on prepared activations, or NULL */
+  const uint8_t *prep;          /* n_tok prepared rows of p_row bytes */
+  size_t p_row;
+  int seq;                      /* use rows->seq4 (weights larger than g_seq_bytes) */
   const uint8_t *w[3];
   float *y[3];
   int32_t start[4]; /* part p holds rows [start[p], start[p+1]) of the concatenation */
@@ -85,9 +88,14 @@ static void mm_part(const mm_ctx *c, int p, int32_t r0, int32_t r1) {
   for (int32_t t0 = 0; t0 < c->n_tok; t0 += 32) {
     const int32_t t1 = t0 + 32 < c->n_tok ? t0 + 32 : c->n_tok;
     int32_t r = r0;
-    if (c->dot4)
+    if (c->rows) {
+      float o[4] __attribute__((aligned(16)));
       for (; r + 4 <= r1; r += 4)
-        for (int32_t t = t0; t < t1; t++) c->dot4(c->n_in, w + (size_t)r * c->w_row, c->w_row, c->act + (size_t)t * c->a_row, y + (size_t)t * n_out + r);
+        for (int32_t t = t0; t < t1; t++) {
+          (c->seq ? c->rows->seq4 : c->rows->dot4)(c->n_in, w + (size_t)r * c->w_row, c->w_row, c->prep + (size_t)t * c->p_row, o);
+          __builtin_memcpy(y + (size_t)t * n_out + r, o, sizeof o);
+        }
+    }
     for (; r < r1; r++) {
       const uint8_t *wr = w + (size_t)r * c->w_row;
       for (int32_t t = t0; t < t1; t++) y[(size_t)t * n_out + r] = c->dot(c->n_in, wr, c->act + (size_t)t * c->a_row);
@@ -114,10 +122,11 @@ static void mm_task(void *vctx, int ith, int nth) {
 
 typedef struct {
   const sf_type_traits *ta;
+  const sf_simd128_rows *rows;
   const float *x;
-  uint8_t *act;
+  uint8_t *act, *prep;
   int32_t n_in, n_tok;
-  size_t a_row;
+  size_t a_row, p_row;
   _Alignas(64) _Atomic int32_t next;
   char pad_[60];
 } quant_ctx;
@@ -129,12 +138,29 @@ static void quant_task(void *vctx, int ith, int nth) {
     const int32_t t0 = atomic_fetch_add_explicit(&c->next, 4, memory_order_relaxed);
     if (t0 >= c->n_tok) break;
     const int32_t t1 = t0 + 4 < c->n_tok ? t0 + 4 : c->n_tok;
-    for (int32_t t = t0; t < t1; t++) c->ta->quantize_act(c->x + (size_t)t * c->n_in, c->act + (size_t)t * c->a_row, c->n_in);
+    for (int32_t t = t0; t < t1; t++) {
+      c->ta->quantize_act(c->x + (size_t)t * c->n_in, c->act + (size_t)t * c->a_row, c->n_in);
+      if (c->rows) c->rows->prep(c->n_in, c->act + (size_t)t * c->a_row, c->prep + (size_t)t * c->p_row);
+    }
   }
 }
 
 static uint8_t *g_act;
 static size_t g_act_size;
+
+/* Scratch `*buf` of at least `need` bytes (kept between calls); NULL when out of memory. */
+static uint8_t *scratch(uint8_t **buf, size_t *size, size_t need) {
+  if (need > *size) {
+    free(*buf);
+    *buf = malloc(need);
+    *size = *buf ? need : 0;
+  }
+  return *buf;
+}
+static uint32_t g_seq_bytes = 4u << 20;
+EXPORT(sf_wasm_set_seq_bytes) void sf_wasm_set_seq_bytes(uint32_t b) { g_seq_bytes = b; }
+static uint8_t *g_prep;
+static size_t g_prep_size;
 
 /* The parts' products; n_out[p] = 0 ends the list. Returns 0, -1 (bad type/size), -2 (out of memory). */
 static int32_t matmul_parts(int type, int32_t n_in, const float *x, int32_t n_tok, const uint8_t *const *w, const int32_t *n_out, float *const *y) {
@@ -142,7 +168,8 @@ static int32_t matmul_parts(int type, int32_t n_in, const float *x, int32_t n_to
   if (!tw || tw->act_type < 0 || n_in % tw->blck) return -1;
   const sf_type_traits *ta = sf_traits(tw->act_type);
   const sf_kernel_table *k = table();
-  mm_ctx c = {.dot = k->vec_dot[type], .dot4 = sf_simd128_dot4(type), .n_in = n_in, .n_tok = n_tok};
+  mm_ctx c = {.dot = k->vec_dot[type], .rows = k->vec_dot[type] && k->impl[type][0] == 's' && k->impl[type][1] == 'i' ? sf_simd128_rows_for(type) : NULL,
+              .n_in = n_in, .n_tok = n_tok};
   if (!c.dot) return -1;
   c.w_row = sf_row_size(tw, n_in);
   c.a_row = sf_row_size(ta, n_in);
@@ -156,20 +183,20 @@ static int32_t matmul_parts(int type, int32_t n_in, const float *x, int32_t n_to
   if (tw->act_type == SF_F32) {
     c.act = (const uint8_t *)x;
   } else {
-    const size_t need = c.a_row * (size_t)n_tok + 64;
-    if (need > g_act_size) {
-      free(g_act);
-      g_act = malloc(need);
-      g_act_size = g_act ? need : 0;
-      if (!g_act) return -2;
+    if (!scratch(&g_act, &g_act_size, c.a_row * (size_t)n_tok + 64)) return -2;
+    if (c.rows) {
+      c.p_row = (c.rows->prep_size(n_in) + 15) & ~(size_t)15;
+      if (!scratch(&g_prep, &g_prep_size, c.p_row * (size_t)n_tok + 64)) return -2;
+      c.prep = g_prep;
     }
-    quant_ctx q = {.ta = ta, .x = x, .act = g_act, .n_in = n_in, .n_tok = n_tok, .a_row = c.a_row};
+    quant_ctx q = {.ta = ta, .rows = c.rows, .x = x, .act = g_act, .prep = g_prep, .n_in = n_in, .n_tok = n_tok, .a_row = c.a_row, .p_row = c.p_row};
     atomic_init(&q.next, 0);
     if (n_tok < 8) quant_task(&q, 0, 1);
     else sf_pool_run(quant_task, &q);
     c.act = g_act;
   }
   const int32_t total = c.start[3];
+  c.seq = (uint64_t)total * c.w_row > g_seq_bytes;
   const int32_t nth = sf_wasm_pool_threads();
   /* ~8 chunks per thread, multiples of 4 rows, 4..64 rows (prefill: 4..16, each row is n_tok dots) */
   int32_t chunk = total / (nth * 8);

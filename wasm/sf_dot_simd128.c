@@ -219,7 +219,276 @@ void sf_fill_simd128(sf_kernel_table *k) {
   }
 }
 
-sf_dot4_fn sf_simd128_dot4(int type) {
-  (void)type;
-  return NULL;
+/* ------------------------------------------------------------------ four rows at once
+ * Matmul rows in groups of four against one activation row that was "prepared" once per matmul:
+ * its q8 values widened to int16 and its fp16 scales converted to float (both exact), so the
+ * per-row work is loads, nibble unpacking and i32x4.dot_i16x8. The four integer block sums are
+ * reduced together (one transpose-add) and the float part runs with the four rows in the lanes of
+ * f32x4 (lane r is row r's scalar float chain, same operations in the same order), so out[r] is
+ * bit-identical to the one-row kernel (and to the scalar path). */
+
+/* Prepared q8_0 / q8_1 activation of n values: int16 q[n], float d[n/32], float s[n/32]. */
+static size_t prep_size_q8(int n) { return (size_t)n * 2 + (size_t)(n / SF_QK) * 8; }
+
+static void prep_q8_0(int n, const void *va, void *vp) {
+  const sf_block_q8_0 *y = va;
+  int16_t *q = vp;
+  float *d = (float *)(q + n);
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const v128_t a = wasm_v128_load(y[ib].qs), b = wasm_v128_load(y[ib].qs + 16);
+    wasm_v128_store(q + 32 * ib, wasm_i16x8_extend_low_i8x16(a));
+    wasm_v128_store(q + 32 * ib + 8, wasm_i16x8_extend_high_i8x16(a));
+    wasm_v128_store(q + 32 * ib + 16, wasm_i16x8_extend_low_i8x16(b));
+    wasm_v128_store(q + 32 * ib + 24, wasm_i16x8_extend_high_i8x16(b));
+    d[ib] = sf_fp16_to_fp32(y[ib].d);
+  }
+}
+
+static void prep_q8_1(int n, const void *va, void *vp) {
+  const sf_block_q8_1 *y = va;
+  int16_t *q = vp;
+  float *d = (float *)(q + n), *s = d + n / SF_QK;
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const v128_t a = wasm_v128_load(y[ib].qs), b = wasm_v128_load(y[ib].qs + 16);
+    wasm_v128_store(q + 32 * ib, wasm_i16x8_extend_low_i8x16(a));
+    wasm_v128_store(q + 32 * ib + 8, wasm_i16x8_extend_high_i8x16(a));
+    wasm_v128_store(q + 32 * ib + 16, wasm_i16x8_extend_low_i8x16(b));
+    wasm_v128_store(q + 32 * ib + 24, wasm_i16x8_extend_high_i8x16(b));
+    d[ib] = sf_fp16_to_fp32(y[ib].d);
+    s[ib] = sf_fp16_to_fp32(y[ib].s);
+  }
+}
+
+/* [Σa, Σb, Σc, Σd] of four i32x4. */
+static inline v128_t hsum4_i32x4(v128_t a, v128_t b, v128_t c, v128_t d) {
+  const v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
+  const v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
+  return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+/* binary16 → binary32 of the low 16 bits of each i32 lane, exactly as sf_fp16_to_fp32: the
+ * exponent/mantissa bits moved into place and scaled by 2^112 (exact for normal and subnormal
+ * halves), Inf/NaN given exponent 255, then the sign. */
+static inline v128_t fp16x4_to_f32(v128_t h) {
+  const v128_t o = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x7fff)), 13);
+  const v128_t f = wasm_f32x4_mul(o, wasm_f32x4_splat(0x1p112f));
+  const v128_t special = wasm_i32x4_eq(wasm_v128_and(h, wasm_i32x4_splat(0x7c00)), wasm_i32x4_splat(0x7c00));
+  const v128_t v = wasm_v128_bitselect(wasm_v128_or(o, wasm_i32x4_splat(0x7f800000)), f, special);
+  return wasm_v128_or(v, wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16));
+}
+
+/* The 32-bit words at byte offset `off` of the same block in four rows. */
+static inline v128_t gather4_u32(const uint8_t *w, size_t w_row, size_t off) {
+  uint32_t a, b, c, d;
+  __builtin_memcpy(&a, w + off, 4);
+  __builtin_memcpy(&b, w + w_row + off, 4);
+  __builtin_memcpy(&c, w + 2 * w_row + off, 4);
+  __builtin_memcpy(&d, w + 3 * w_row + off, 4);
+  return wasm_i32x4_make((int32_t)a, (int32_t)b, (int32_t)c, (int32_t)d);
+}
+
+static inline v128_t gather4_u16(const uint8_t *w, size_t w_row, size_t off) {
+  uint16_t a, b, c, d;
+  __builtin_memcpy(&a, w + off, 2);
+  __builtin_memcpy(&b, w + w_row + off, 2);
+  __builtin_memcpy(&c, w + 2 * w_row + off, 2);
+  __builtin_memcpy(&d, w + 3 * w_row + off, 2);
+  return wasm_i32x4_make(a, b, c, d);
+}
+
+/* Σ over 32 values of nibbles (lo = q & 15 with y[0..16), hi = q >> 4 with y[16..32)) minus `off`. */
+static inline v128_t nib_dot(v128_t q, v128_t off, v128_t y0, v128_t y1, v128_t y2, v128_t y3) {
+  const v128_t m4 = wasm_i8x16_splat(0x0f);
+  const v128_t lo = wasm_i8x16_sub(wasm_v128_and(q, m4), off), hi = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), off);
+  return wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(lo), y0), wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(lo), y1)),
+                        wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(hi), y2), wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(hi), y3)));
+}
+
+static void dot4_q4_0(int n, const void *vw, size_t w_row, const void *vp, float *out) {
+  const uint8_t *w = vw;
+  const int16_t *q = vp;
+  const float *ad = (const float *)(q + n);
+  const v128_t e8 = wasm_i8x16_splat(8);
+  v128_t sum = wasm_f32x4_splat(0.0f);
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const v128_t y0 = wasm_v128_load(q + 32 * ib), y1 = wasm_v128_load(q + 32 * ib + 8);
+    const v128_t y2 = wasm_v128_load(q + 32 * ib + 16), y3 = wasm_v128_load(q + 32 * ib + 24);
+    const size_t o = (size_t)ib * sizeof(sf_block_q4_0);
+    const v128_t a0 = nib_dot(wasm_v128_load(w + o + 2), e8, y0, y1, y2, y3);
+    const v128_t a1 = nib_dot(wasm_v128_load(w + w_row + o + 2), e8, y0, y1, y2, y3);
+    const v128_t a2 = nib_dot(wasm_v128_load(w + 2 * w_row + o + 2), e8, y0, y1, y2, y3);
+    const v128_t a3 = nib_dot(wasm_v128_load(w + 3 * w_row + o + 2), e8, y0, y1, y2, y3);
+    const v128_t isum = wasm_f32x4_convert_i32x4(hsum4_i32x4(a0, a1, a2, a3));
+    const v128_t d = fp16x4_to_f32(gather4_u16(w, w_row, o));
+    /* scalar: sumf += (float)isum * d_w * d_a */
+    sum = wasm_f32x4_add(sum, wasm_f32x4_mul(wasm_f32x4_mul(isum, d), wasm_f32x4_splat(ad[ib])));
+  }
+  wasm_v128_store(out, sum);
+}
+
+static void dot4_q4_1(int n, const void *vw, size_t w_row, const void *vp, float *out) {
+  const uint8_t *w = vw;
+  const int16_t *q = vp;
+  const float *ad = (const float *)(q + n), *as = ad + n / SF_QK;
+  const v128_t z = wasm_i8x16_splat(0);
+  v128_t sum = wasm_f32x4_splat(0.0f);
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const v128_t y0 = wasm_v128_load(q + 32 * ib), y1 = wasm_v128_load(q + 32 * ib + 8);
+    const v128_t y2 = wasm_v128_load(q + 32 * ib + 16), y3 = wasm_v128_load(q + 32 * ib + 24);
+    const size_t o = (size_t)ib * sizeof(sf_block_q4_1);
+    const v128_t a0 = nib_dot(wasm_v128_load(w + o + 4), z, y0, y1, y2, y3);
+    const v128_t a1 = nib_dot(wasm_v128_load(w + w_row + o + 4), z, y0, y1, y2, y3);
+    const v128_t a2 = nib_dot(wasm_v128_load(w + 2 * w_row + o + 4), z, y0, y1, y2, y3);
+    const v128_t a3 = nib_dot(wasm_v128_load(w + 3 * w_row + o + 4), z, y0, y1, y2, y3);
+    const v128_t isum = wasm_f32x4_convert_i32x4(hsum4_i32x4(a0, a1, a2, a3));
+    const v128_t dm = gather4_u32(w, w_row, o);
+    const v128_t d = fp16x4_to_f32(wasm_v128_and(dm, wasm_i32x4_splat(0xffff))), m = fp16x4_to_f32(wasm_u32x4_shr(dm, 16));
+    /* scalar: sumf += (d_w * d_a) * (float)isum + m_w * s_a */
+    const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_f32x4_splat(ad[ib])), isum), wasm_f32x4_mul(m, wasm_f32x4_splat(as[ib])));
+    sum = wasm_f32x4_add(sum, t);
+  }
+  wasm_v128_store(out, sum);
+}
+
+static inline v128_t q8_dot(const uint8_t *p, v128_t y0, v128_t y1, v128_t y2, v128_t y3) {
+  const v128_t a = wasm_v128_load(p), b = wasm_v128_load(p + 16);
+  return wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(a), y0), wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(a), y1)),
+                        wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(b), y2), wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(b), y3)));
+}
+
+static void dot4_q8_0(int n, const void *vw, size_t w_row, const void *vp, float *out) {
+  const uint8_t *w = vw;
+  const int16_t *q = vp;
+  const float *ad = (const float *)(q + n);
+  v128_t sum = wasm_f32x4_splat(0.0f);
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const v128_t y0 = wasm_v128_load(q + 32 * ib), y1 = wasm_v128_load(q + 32 * ib + 8);
+    const v128_t y2 = wasm_v128_load(q + 32 * ib + 16), y3 = wasm_v128_load(q + 32 * ib + 24);
+    const size_t o = (size_t)ib * sizeof(sf_block_q8_0);
+    const v128_t a0 = q8_dot(w + o + 2, y0, y1, y2, y3);
+    const v128_t a1 = q8_dot(w + w_row + o + 2, y0, y1, y2, y3);
+    const v128_t a2 = q8_dot(w + 2 * w_row + o + 2, y0, y1, y2, y3);
+    const v128_t a3 = q8_dot(w + 3 * w_row + o + 2, y0, y1, y2, y3);
+    const v128_t isum = wasm_f32x4_convert_i32x4(hsum4_i32x4(a0, a1, a2, a3));
+    const v128_t d = fp16x4_to_f32(gather4_u16(w, w_row, o));
+    /* scalar: sumf += (float)isum * (d_w * d_a) */
+    sum = wasm_f32x4_add(sum, wasm_f32x4_mul(isum, wasm_f32x4_mul(d, wasm_f32x4_splat(ad[ib]))));
+  }
+  wasm_v128_store(out, sum);
+}
+
+/* ------------------------------------------------------------------ one row, four blocks at once
+ * The same prepared activations, one weight row read front to back (a single sequential stream,
+ * which the hardware prefetcher follows better than four interleaved rows on large matrices):
+ * four consecutive blocks' integer sums are reduced together and their float terms computed in
+ * f32x4 lanes, then added to the row's sum one lane at a time, in block order. */
+
+static inline float add4_in_order(float sumf, v128_t t) {
+  sumf += wasm_f32x4_extract_lane(t, 0);
+  sumf += wasm_f32x4_extract_lane(t, 1);
+  sumf += wasm_f32x4_extract_lane(t, 2);
+  sumf += wasm_f32x4_extract_lane(t, 3);
+  return sumf;
+}
+
+static inline float dot1_q8_0_rows(int n, const uint8_t *w, const int16_t *q) {
+  const float *ad = (const float *)(q + n);
+  const int nb = n / SF_QK;
+  const size_t B = sizeof(sf_block_q8_0);
+  float sumf = 0;
+  int ib = 0;
+  for (; ib + 4 <= nb; ib += 4) {
+    v128_t a[4];
+    for (int k = 0; k < 4; k++) {
+      const int16_t *y = q + 32 * (ib + k);
+      a[k] = q8_dot(w + (ib + k) * B + 2, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24));
+    }
+    const v128_t isum = wasm_f32x4_convert_i32x4(hsum4_i32x4(a[0], a[1], a[2], a[3]));
+    const v128_t d = fp16x4_to_f32(gather4_u16(w + ib * B, B, 0));
+    sumf = add4_in_order(sumf, wasm_f32x4_mul(isum, wasm_f32x4_mul(d, wasm_v128_load(ad + ib))));
+  }
+  for (; ib < nb; ib++) {
+    const int16_t *y = q + 32 * ib;
+    const int32_t isum = hsum_i32x4(q8_dot(w + ib * B + 2, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24)));
+    uint16_t h;
+    __builtin_memcpy(&h, w + ib * B, 2);
+    sumf += (float)isum * (sf_fp16_to_fp32(h) * ad[ib]);
+  }
+  return sumf;
+}
+
+static inline float dot1_q4_1_rows(int n, const uint8_t *w, const int16_t *q) {
+  const float *ad = (const float *)(q + n), *as = ad + n / SF_QK;
+  const int nb = n / SF_QK;
+  const size_t B = sizeof(sf_block_q4_1);
+  const v128_t z = wasm_i8x16_splat(0);
+  float sumf = 0;
+  int ib = 0;
+  for (; ib + 4 <= nb; ib += 4) {
+    v128_t a[4];
+    for (int k = 0; k < 4; k++) {
+      const int16_t *y = q + 32 * (ib + k);
+      a[k] = nib_dot(wasm_v128_load(w + (ib + k) * B + 4), z, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24));
+    }
+    const v128_t isum = wasm_f32x4_convert_i32x4(hsum4_i32x4(a[0], a[1], a[2], a[3]));
+    const v128_t dm = gather4_u32(w + ib * B, B, 0);
+    const v128_t d = fp16x4_to_f32(wasm_v128_and(dm, wasm_i32x4_splat(0xffff))), m = fp16x4_to_f32(wasm_u32x4_shr(dm, 16));
+    const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_v128_load(ad + ib)), isum), wasm_f32x4_mul(m, wasm_v128_load(as + ib)));
+    sumf = add4_in_order(sumf, t);
+  }
+  for (; ib < nb; ib++) {
+    const int16_t *y = q + 32 * ib;
+    const int32_t isum = hsum_i32x4(nib_dot(wasm_v128_load(w + ib * B + 4), z, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24)));
+    uint16_t h[2];
+    __builtin_memcpy(h, w + ib * B, 4);
+    sumf += (sf_fp16_to_fp32(h[0]) * ad[ib]) * (float)isum + sf_fp16_to_fp32(h[1]) * as[ib];
+  }
+  return sumf;
+}
+
+static inline float dot1_q4_0_rows(int n, const uint8_t *w, const int16_t *q) {
+  const float *ad = (const float *)(q + n);
+  const int nb = n / SF_QK;
+  const size_t B = sizeof(sf_block_q4_0);
+  const v128_t e8 = wasm_i8x16_splat(8);
+  float sumf = 0;
+  int ib = 0;
+  for (; ib + 4 <= nb; ib += 4) {
+    v128_t a[4];
+    for (int k = 0; k < 4; k++) {
+      const int16_t *y = q + 32 * (ib + k);
+      a[k] = nib_dot(wasm_v128_load(w + (ib + k) * B + 2), e8, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24));
+    }
+    const v128_t isum = wasm_f32x4_convert_i32x4(hsum4_i32x4(a[0], a[1], a[2], a[3]));
+    const v128_t d = fp16x4_to_f32(gather4_u16(w + ib * B, B, 0));
+    sumf = add4_in_order(sumf, wasm_f32x4_mul(wasm_f32x4_mul(isum, d), wasm_v128_load(ad + ib)));
+  }
+  for (; ib < nb; ib++) {
+    const int16_t *y = q + 32 * ib;
+    const int32_t isum = hsum_i32x4(nib_dot(wasm_v128_load(w + ib * B + 2), e8, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24)));
+    uint16_t h;
+    __builtin_memcpy(&h, w + ib * B, 2);
+    sumf += (float)isum * sf_fp16_to_fp32(h) * ad[ib];
+  }
+  return sumf;
+}
+
+#define ROWS_SEQ(name, one)                                                               \
+  static void name(int n, const void *vw, size_t w_row, const void *vp, float *out) {    \
+    const uint8_t *w = vw;                                                                \
+    for (int r = 0; r < 4; r++) out[r] = one(n, w + r * w_row, vp);                        \
+  }
+ROWS_SEQ(seq4_q4_0, dot1_q4_0_rows)
+ROWS_SEQ(seq4_q4_1, dot1_q4_1_rows)
+ROWS_SEQ(seq4_q8_0, dot1_q8_0_rows)
+
+const sf_simd128_rows *sf_simd128_rows_for(int type) {
+  static const sf_simd128_rows q4_0 = {dot4_q4_0, seq4_q4_0, prep_size_q8, prep_q8_0}, q4_1 = {dot4_q4_1, seq4_q4_1, prep_size_q8, prep_q8_1},
+                               q8_0 = {dot4_q8_0, seq4_q8_0, prep_size_q8, prep_q8_0};
+  switch (type) {
+    case SF_Q4_0: return &q4_0;
+    case SF_Q4_1: return &q4_1;
+    case SF_Q8_0: return &q8_0;
+    default: return NULL;
+  }
 }
