@@ -6,7 +6,7 @@
  * - LLaVA (`mlp`): Hugging Face's CLIPImageProcessor instead of llama.cpp's pad-to-square
  *   (llama.cpp follows the original LLaVA repo's `expand2square` in the mean colour; the HF
  *   definition, which this engine follows for LLaVA, resizes the shortest edge to image_size with
- *   Pillow bicubic — `int(S·long/short)` for the other side — and centre-crops S×S at
+ *   Pillow's filter (`resample`, bicubic for LLaVA-1.5) — `int(S·long/short)` for the other side — and centre-crops S×S at
  *   ((h−S)//2, (w−S)//2)); identical for square inputs;
  * - Idefics3/SmolVLM (`mtmd_image_preprocessor_idefics3`): resize so the longest side is
  *   `longest_edge` (the other side truncated, then rounded up to even), resize again to whole
@@ -77,7 +77,7 @@ export function preprocessImage(img: RgbImage, cfg: VisionPreprocessConfig): Pre
   if (cfg.projector === 'mlp') {
     const { width: w, height: h } = img;
     const [nw, nh] = w <= h ? [S, Math.trunc((S * h) / w)] : [Math.trunc((S * w) / h), S];
-    const resized = nw === w && nh === h ? img : resizePillow(img, nw, nh, 'bicubic');
+    const resized = nw === w && nh === h ? img : resizePillow(img, nw, nh, cfg.resizeAlgo);
     return { tiles: [norm(crop(resized, Math.floor((nw - S) / 2), Math.floor((nh - S) / 2), S, S))] };
   }
   if (cfg.projector !== 'idefics3') {

@@ -183,6 +183,9 @@ export function visionConfigFromHF(config: Json, preproc: Json, source = '<confi
   let nMerge = 1;
   if (projector === 'mlp') {
     const fl = config.vision_feature_layer ?? -2;
+    if (Array.isArray(fl) && fl.length !== 1) {
+      throw new ModelFormatError('VISION_BAD_CONFIG', `${source}: several vision_feature_layer values (concatenated features) are not supported`);
+    }
     const l = Array.isArray(fl) ? Math.max(...fl.map((x) => (x < 0 ? nLayer + 1 + x : x))) : (fl as number) < 0 ? nLayer + 1 + (fl as number) : (fl as number);
     nLayerRun = l;
     if (config.vision_feature_select_strategy !== undefined && config.vision_feature_select_strategy !== 'default') {
@@ -198,13 +201,17 @@ export function visionConfigFromHF(config: Json, preproc: Json, source = '<confi
   const mean = (preproc.image_mean ?? [0.5, 0.5, 0.5]) as number[];
   const std = (preproc.image_std ?? [0.5, 0.5, 0.5]) as number[];
   const defEps = projector === 'gemma3' ? 1e-6 : 1e-5;
+  // SmolVLM2 configs omit some SigLIP sizes; conversion/smolvlm.py fills in transformers' defaults
+  const sigDef = (k: string, d: number): number | undefined => (projector === 'idefics3' ? num(v, k, d) : undefined);
+  // HF `resample` (PIL constants): 1 Lanczos, 2 bilinear, 3 bicubic
+  const resample = preproc.resample === 1 ? 'lanczos' : preproc.resample === 2 ? 'bilinear' : 'bicubic';
   return check({
     projector,
     imageSize,
     patchSize,
-    nEmbd: num(v, 'hidden_size'),
-    nFf: num(v, 'intermediate_size'),
-    nHead: num(v, 'num_attention_heads'),
+    nEmbd: sigDef('hidden_size', 1152) ?? num(v, 'hidden_size'),
+    nFf: sigDef('intermediate_size', 3072) ?? num(v, 'intermediate_size'),
+    nHead: sigDef('num_attention_heads', 16) ?? num(v, 'num_attention_heads'),
     nLayer,
     nLayerRun,
     usePostNorm: projector !== 'mlp',
@@ -217,5 +224,6 @@ export function visionConfigFromHF(config: Json, preproc: Json, source = '<confi
     nEmbdOut: num(t, 'hidden_size'),
     longestEdge: projector === 'idefics3' ? num(size, 'longest_edge', imageSize) : 0,
     ...preprocDefaults(projector),
+    ...(projector === 'mlp' ? { resizeAlgo: resample } : {}),
   }, source);
 }
