@@ -63,3 +63,11 @@ test('encodeTile rejects a tile of the wrong shape; a disposed model refuses to 
   m.dispose();
   assert.throws(() => m.encodeTile({ kind: 'image', data: new Float32Array(3 * S * S), shape: [3, S, S] }), code('VISION_DISPOSED', RequestError));
 });
+
+test('encode() applies the model\'s maxImagePixels limit and passes image errors through', async () => {
+  const dir = await ensureVlmCheckpoint('smolvlm');
+  const m = await loadVisionModel(join(dir, 'mmproj.gguf'), { maxImagePixels: 100 });
+  await assert.rejects(m.encode(join(dir, 'image.png')), { code: 'IMAGE_TOO_LARGE' });
+  await assert.rejects(m.encode(new Uint8Array(0)), { code: 'IMAGE_EMPTY' });
+  await assert.rejects(m.encode(new TextEncoder().encode('not an image')), { code: 'IMAGE_UNSUPPORTED_FORMAT' });
+});
