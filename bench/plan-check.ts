@@ -1,6 +1,6 @@
 /**
  * `npm run plan-check -- [--suite matmul|ocr-lm|vlm] [--items 20] [--profile FILE] [--max-candidates 18]
- *   [--gen-tokens 16] [--rounds 1] [--json] [--write-calibration FILE]`
+ *   [--gen-tokens 16] [--rounds 1] [--kill DEVICE@K] [--json] [--write-calibration FILE]`
  *
  * Checks the placement planner against measurements: for a brick chain it plans every candidate
  * placement from the device profiles (src/bricks/planner.ts), then runs each placement over a
@@ -22,6 +22,9 @@
  *   vision encoder (src/models/vision) runs synchronously on the main thread; it needs a worker
  *   host like LmHost (src/bricks/device-worker.ts `HostedSpec`) before the executor can overlap it.
  *
+ * `--kill DEVICE@K` then runs the picked placement pipelined with DEVICE failing after K brick runs
+ * (src/bricks/fault.ts) and the planner as re-planner, and compares the outputs with an unfailed run.
+ *
  * The profile is read from `--profile` or the default cache path; when none exists one is measured
  * first (about 20 s). Figures from a shared machine are noisy: note the load when quoting them.
  */
@@ -31,7 +34,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/core/package-root.js';
 import { plan, type PlanBrick, type Candidate } from '../src/bricks/planner.js';
-import { PipelineExecutor, type StageSpec } from '../src/bricks/executor.js';
+import { PipelineExecutor, plannerReplan, type StageSpec } from '../src/bricks/executor.js';
+import { failAfter } from '../src/bricks/fault.js';
+import type { PortValue } from '../src/bricks/brick.js';
 import { createMatmulChainBrick, matmulChainCost, type MatmulChainSpec } from '../src/bricks/matmul-brick.js';
 import { createLmBrick, lmCost, lmShapeFromGGUF, type LmBrickSpec } from '../src/bricks/lm-brick.js';
 import { measureProfiles, randomFloats } from '../src/bricks/profile.js';
@@ -42,7 +47,7 @@ const { values } = parseArgs({
   options: {
     suite: { type: 'string', default: 'matmul' }, items: { type: 'string', default: '20' }, profile: { type: 'string' },
     'max-candidates': { type: 'string', default: '18' }, 'gen-tokens': { type: 'string', default: '16' }, json: { type: 'boolean' },
-    'write-calibration': { type: 'string' }, rounds: { type: 'string', default: '1' },
+    'write-calibration': { type: 'string' }, rounds: { type: 'string', default: '1' }, kill: { type: 'string' },
   },
 });
 const root = packageRoot();
@@ -172,6 +177,41 @@ async function measure(s: Suite, placement: Record<string, string>, mode: 'seque
   }
 }
 
+function sameValue(a: PortValue | undefined, b: PortValue | undefined): string {
+  if (!a || !b) return a === b ? 'equal' : 'missing';
+  if (a.kind === 'text' && b.kind === 'text') return a.text === b.text ? 'equal' : `differs (${JSON.stringify(a.text.slice(0, 40))} vs ${JSON.stringify(b.text.slice(0, 40))})`;
+  if ('data' in a && 'data' in b) {
+    let d = 0;
+    for (let i = 0; i < Math.max(a.data.length, b.data.length); i++) d = Math.max(d, Math.abs(Number(a.data[i] ?? NaN) - Number(b.data[i] ?? NaN)));
+    return d === 0 ? 'equal' : `max abs diff ${d}`;
+  }
+  return 'different kinds';
+}
+
+/** Runs `placement` pipelined with `dev` failing after `k` runs; compares with an unfailed run. */
+async function killCheck(s: Suite, bricks: PlanBrick[], ps: ProfileSet, placement: Record<string, string>, spec: string): Promise<string[]> {
+  const [dev, kStr] = spec.split('@');
+  const k = Number(kStr ?? 3);
+  const ref = new PipelineExecutor(s.stages, { placement, mode: 'pipelined', log });
+  const want = (await ref.runAll(s.inputs)).results;
+  await ref.dispose();
+  const lines: string[] = [];
+  const stages = s.stages.map((st) => ({ ...st, create: async (d: string) => (d === dev ? failAfter(await st.create(d), k) : st.create(d)) }));
+  const ex = new PipelineExecutor(stages, { placement, mode: 'pipelined', replan: plannerReplan(bricks, ps), log: (l) => { lines.push(l); log(l); } });
+  const got = (await ex.runAll(s.inputs)).results;
+  await ex.dispose();
+  const out = [`kill ${dev} after ${k} runs: ${got.length}/${want.length} items completed; re-plan log: ${lines.join(' | ') || 'none'}`];
+  const last = Object.keys(want[0]?.outputs ?? {});
+  let equal = 0;
+  for (let i = 0; i < want.length; i++) {
+    const cmp = last.map((port) => sameValue(got[i]?.outputs[port], want[i]!.outputs[port]));
+    if (cmp.every((c) => c === 'equal')) equal++;
+    else out.push(`  item ${i} (devices ${JSON.stringify(got[i]?.devices)}): ${last.map((p, j) => `${p} ${cmp[j]}`).filter((x) => !x.endsWith('equal')).join('; ')}`);
+  }
+  out.push(`  items whose every output equals the unfailed run's: ${equal}/${want.length}`);
+  return out;
+}
+
 async function main(): Promise<void> {
   const ps = await profiles();
   const s = await suite(values.suite!);
@@ -237,6 +277,10 @@ async function main(): Promise<void> {
   const within = rows.filter((r) => Math.abs(r.err_pct) <= 25).length;
   out.push(`predictions within 25%: ${within}/${rows.length}`);
   if (pick) out.push(`pick ${pickName}: ${pick.measured_ms.toFixed(1)} ms vs measured fastest ${fastest.placement}: ${fastest.measured_ms.toFixed(1)} ms (${(100 * (pick.measured_ms / fastest.measured_ms - 1)).toFixed(1)}% slower)`);
+  if (values.kill) {
+    out.push('');
+    out.push(...(await killCheck(s, bricks, ps, p.placement, values.kill)));
+  }
   out.push('');
   out.push('per-brick predicted / measured mean ms, per placement:');
   for (const r of rows) out.push(`  ${r.placement}: ${Object.entries(r.brick).map(([b, [pr, me]]) => `${b} ${pr.toFixed(1)}/${me.toFixed(1)}`).join('  ')}`);
