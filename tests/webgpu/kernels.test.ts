@@ -1,7 +1,7 @@
 /**
  * Every WebGPU kernel (src/backends/webgpu/kernels) against the CPU reference, run in headless
  * Chromium (SwiftShader's WebGPU adapter here; a real GPU where Chromium finds one):
- * - matmul (matvec and tiled kernels) for F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q6_K weights
+ * - matmul (matvec, row-per-invocation matvec and tiled kernels) for F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q6_K weights
  *   quantized by ggml's reference quantizer (native `quantize`), against X·dequantize(W)ᵀ in float64
  *   with the weights dequantized by the native kernels (bound 1e-5 of the output range: both sides
  *   use the same f32 weights, only the summation differs), and against ggml's own CPU matmul
@@ -52,12 +52,12 @@ function matmulRef(deq: Float32Array, x: Float32Array, nOut: number, nIn: number
 
 const TYPES = [GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q6_K];
 
-test('matmul: every weight type, matvec and tiled, vs dequantize+f64 and vs ggml CPU matmul', { skip: SKIP }, async (t) => {
+test('matmul: every weight type, matvec (workgroup and row-per-invocation) and tiled, vs dequantize+f64 and vs ggml CPU matmul', { skip: SKIP }, async (t) => {
   const nIn = 512, nOut = 100;
   for (const type of TYPES) {
     const name = typeInfo(type).name;
     const { bytes, deq } = quantized(type, nOut, nIn, 10 + type);
-    for (const [nTok, kernel] of [[1, 'matvec'], [3, 'matvec'], [1, 'tiled'], [37, 'tiled']] as const) {
+    for (const [nTok, kernel] of [[1, 'matvec'], [3, 'matvec'], [1, 'rows'], [5, 'rows'], [1, 'tiled'], [37, 'tiled']] as const) {
       const x = gaussian(nTok * nIn, 100 + nTok);
       const y = await gpuOp({ op: 'matmul', w: bytes, x, type, nIn, nOut, nTok, kernel });
       const ref = matmulRef(deq, x, nOut, nIn, nTok);

@@ -128,6 +128,11 @@ export class WebGPUDevice {
     return this.device.limits;
   }
 
+  /** True on a CPU-emulated adapter (SwiftShader), where kernels without barriers are preferred. */
+  get cpuEmulated(): boolean {
+    return /swiftshader|llvmpipe|lavapipe/i.test(`${this.info.architecture} ${this.info.description} ${this.info.vendor}`);
+  }
+
   /** True when WGSL `f16` arithmetic/storage (`enable f16;`) is available. */
   get hasF16(): boolean {
     return this.info.features.includes('shader-f16');

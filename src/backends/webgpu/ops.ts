@@ -5,7 +5,7 @@
  */
 import { WebGPUDevice } from './device.js';
 import type { GPUBufferLike } from './gpu-types.js';
-import { matmul } from './kernels/matmul.js';
+import { matmul, type MatmulKernel } from './kernels/matmul.js';
 import { getRows } from './kernels/get-rows.js';
 import { rmsNorm } from './kernels/norm.js';
 import { rope } from './kernels/rope.js';
@@ -16,7 +16,7 @@ import { BackendError } from '../../core/errors.js';
 
 /** A single-op request. Array inputs are raw bytes (any typed array); attrs are numbers. */
 export type OpRequest =
-  | { op: 'matmul'; w: Uint8Array; x: Float32Array; type: number; nIn: number; nOut: number; nTok: number; kernel?: 'matvec' | 'tiled' }
+  | { op: 'matmul'; w: Uint8Array; x: Float32Array; type: number; nIn: number; nOut: number; nTok: number; kernel?: MatmulKernel }
   | { op: 'get_rows'; w: Uint8Array; ids: Int32Array; type: number; nIn: number }
   | { op: 'rms_norm'; x: Float32Array; w: Float32Array | null; n: number; rows: number; eps: number; inplace?: boolean }
   | { op: 'rope'; x: Float32Array; table: Float32Array; nTok: number; nHeads: number; headDim: number; nDims: number; mode: 'norm' | 'neox' }

@@ -59,6 +59,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }`;
 }
 
+/**
+ * WGSL of the row-per-invocation matvec: each invocation computes one output row for every token
+ * (≤ MATVEC_MAX_TOK) with no workgroup memory and no barriers. Chosen on CPU-emulated adapters
+ * (SwiftShader), where barriers and workgroup memory dominate the cost of the reduction kernel.
+ */
+export function matvecRowsWGSL(type: number, nativeF16 = false): string {
+  const r = weightReader(type, 1, nativeF16);
+  return `${r.enable}${PARAMS}
+${r.code}
+@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = (wid.x + wid.y * p.gridX) * 64u + lid;
+  if (row >= p.nOut) { return; }
+  let base = p.wOff + row * p.rowBytes;
+  let n4 = p.nIn >> 2u;
+  let x0 = p.xOff >> 2u;
+  for (var t = 0u; t < p.nTok; t++) {
+    var acc = 0.0;
+    let xb = x0 + t * n4;
+    for (var i = 0u; i < n4; i++) { acc += dot(wload4(base, i * 4u), X[xb + i]); }
+    Y[p.yOff + t * p.nOut + row] = acc;
+  }
+}`;
+}
+
 /** WGSL of the tiled kernel for weight type `type`. */
 export function matmulTiledWGSL(type: number, nativeF16 = false): string {
   const r = weightReader(type, 1, nativeF16);
@@ -109,16 +136,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 }
 
 const cache = new Map<string, KernelSource>();
-function kernel(kind: 'matvec' | 'tiled', type: number, f16: boolean): KernelSource {
+const GEN = { matvec: matvecWGSL, rows: matvecRowsWGSL, tiled: matmulTiledWGSL };
+function kernel(kind: MatmulKernel, type: number, f16: boolean): KernelSource {
   const key = `${kind}:${type}:${f16}`;
   let k = cache.get(key);
   if (!k) {
     const name = `${kind}_${typeInfo(type).name}${f16 ? '_f16' : ''}`;
-    k = { name, code: kind === 'matvec' ? matvecWGSL(type, f16) : matmulTiledWGSL(type, f16) };
+    k = { name, code: GEN[kind](type, f16) };
     cache.set(key, k);
   }
   return k;
 }
+
+/** Matmul kernels: workgroup-reduction matvec, row-per-invocation matvec, tiled. */
+export type MatmulKernel = 'matvec' | 'rows' | 'tiled';
 
 /** Shape and buffer offsets of one matmul. */
 export interface MatmulArgs {
@@ -131,8 +162,8 @@ export interface MatmulArgs {
   xOff?: number;
   /** First element of Y. Default 0. */
   yOff?: number;
-  /** Force a kernel (tests); default matvec for nTok ≤ 8, tiled otherwise. */
-  kernel?: 'matvec' | 'tiled';
+  /** Force a kernel (tests); default: tiled for nTok > 8, else the device's preferred matvec ({@link WebGPUDevice.cpuEmulated}: rows). */
+  kernel?: MatmulKernel;
 }
 
 /**
@@ -148,12 +179,12 @@ export function matmul(dev: WebGPUDevice, w: GPUBufferLike, x: GPUBufferLike, y:
   if (rb * nOut > w.size || (xOff + nTok * nIn) * 4 > x.size || (yOff + nTok * nOut) * 4 > y.size) {
     throw new BackendError('WEBGPU_BAD_SHAPE', `matmul: buffers too small for nOut=${nOut} nIn=${nIn} nTok=${nTok}`);
   }
-  const kind = a.kernel ?? (nTok <= MATVEC_MAX_TOK ? 'matvec' : 'tiled');
-  if (kind === 'matvec' && nTok > MATVEC_MAX_TOK) throw new BackendError('WEBGPU_BAD_SHAPE', `matvec handles at most ${MATVEC_MAX_TOK} tokens`);
+  const kind = a.kernel ?? (nTok > MATVEC_MAX_TOK ? 'tiled' : dev.cpuEmulated ? 'rows' : 'matvec');
+  if (kind !== 'tiled' && nTok > MATVEC_MAX_TOK) throw new BackendError('WEBGPU_BAD_SHAPE', `matvec handles at most ${MATVEC_MAX_TOK} tokens`);
   const f16 = dev.hasF16 && type === 1;
-  if (kind === 'matvec') {
-    const [gx, gy] = dev.grid(nOut);
-    dev.dispatch(kernel('matvec', type, f16), [w, x, y], new Params().u(nIn).u(nOut).u(nTok).u(rb).u(gx).u(xOff).u(yOff).u(0), [gx, gy]);
+  if (kind !== 'tiled') {
+    const [gx, gy] = dev.grid(kind === 'rows' ? Math.ceil(nOut / 64) : nOut);
+    dev.dispatch(kernel(kind, type, f16), [w, x, y], new Params().u(nIn).u(nOut).u(nTok).u(rb).u(gx).u(xOff).u(yOff).u(0), [gx, gy]);
   } else {
     const gx = Math.ceil(nOut / 32), gy = Math.ceil(nTok / 32);
     dev.dispatch(kernel('tiled', type, f16), [w, x, y], new Params().u(nIn).u(nOut).u(nTok).u(rb).u(gx).u(xOff).u(yOff).u(0), [gx, gy]);

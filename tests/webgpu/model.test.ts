@@ -1,0 +1,94 @@
+/**
+ * A whole SmolLM2-135M-Instruct Q4_1 forward on WebGPU (headless Chromium, SwiftShader here)
+ * against the CPU engine, through the Node ↔ page RPC (src/backends/webgpu/remote-lm.ts):
+ * - against the native transformer with float32 activations (every matmul runs on the
+ *   dequantized weights, the same numbers the WebGPU kernels compute with): logits within 2e-5
+ *   of the logit range, prompt and three greedy decode steps;
+ * - against the normal CPU engine, which rounds activations to Q8_1 as llama.cpp does (so it
+ *   differs by ~1e-2 of the range): within 5e-2, and greedy tokens equal unless the CPU's top-1/top-2
+ *   margin is below the observed logit difference.
+ * Also: bad token ids and context overflow raise RequestError from the page. Timing is printed,
+ * never asserted.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebGPULM } from '../../src/backends/webgpu/remote-lm.js';
+import { native } from '../../src/backends/cpu/native.js';
+import type { LayerKernels } from '../../src/backends/kernels.js';
+import { Transformer } from '../../src/models/transformer.js';
+import { loadModel, mapFile, bindWeights } from '../../src/models/load.js';
+import { parseGGUF } from '../../src/formats/gguf/reader.js';
+import { getArch } from '../../src/models/registry.js';
+import { tokenizerFromGGUF } from '../../src/tokenizers/index.js';
+import { GGMLType } from '../../src/core/ggml-type.js';
+import { RequestError } from '../../src/core/errors.js';
+import { fixturesModule } from '../helpers/paths.js';
+import { argmax, topMargin } from '../helpers/llamacpp-ref.js';
+import { SKIP, page, closePage } from './page.js';
+
+after(closePage);
+
+/** Native kernels whose matmul runs on dequantized (f32) weights with f32 activations. */
+function f32ActivationKernels(): LayerKernels {
+  const k = native();
+  return {
+    getRows: k.getRows.bind(k), rope: k.rope.bind(k), attention: k.attention.bind(k), swiglu: k.swiglu.bind(k), geglu: k.geglu.bind(k),
+    setThreads: k.setThreads.bind(k), rmsNorm: k.rmsNorm.bind(k),
+    matmul(type, w, nOut, nIn, x, nTok, y) {
+      if (type === GGMLType.F32) return k.matmul(type, w, nOut, nIn, x, nTok, y);
+      const d = new Float32Array(nOut * nIn);
+      k.dequantize(type, w, nOut * nIn, d);
+      k.matmul(GGMLType.F32, new Uint8Array(d.buffer), nOut, nIn, x, nTok, y);
+    },
+  };
+}
+
+function diff(a: Float32Array, b: Float32Array): { rel: number; abs: number } {
+  let m = 0, lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < a.length; i++) {
+    m = Math.max(m, Math.abs(a[i]! - b[i]!));
+    lo = Math.min(lo, b[i]!);
+    hi = Math.max(hi, b[i]!);
+  }
+  return { rel: m / (hi - lo), abs: m };
+}
+
+test('SmolLM2-135M Q4_1 on WebGPU matches the CPU engine (prompt + greedy decode)', { skip: SKIP, timeout: 15 * 60_000 }, async (t) => {
+  const path = await (await fixturesModule()).ensureFixture('smollm2');
+  const host = await page();
+  let t0 = performance.now();
+  const gpu = await WebGPULM.load(path, { host, contextSize: 128 });
+  t.diagnostic(`load (GGUF parse + fetch + upload): ${(performance.now() - t0).toFixed(0)} ms`);
+  const file = parseGGUF(mapFile(path), path);
+  const cfg = (await getArch('llama')).configFromGGUF(file);
+  const ref32 = new Transformer(cfg, bindWeights(file, cfg), tokenizerFromGGUF(file.metadata), { kernels: f32ActivationKernels(), nCtx: 128 });
+  const cpu = await loadModel(path, { contextSize: 128, threads: 1 });
+  try {
+    const prompt = gpu.tokenizer.encode('The capital of France is');
+    let feed: number[] = prompt;
+    for (let step = 0; step < 4; step++) {
+      t0 = performance.now();
+      const g = await gpu.forward(feed);
+      const ms = performance.now() - t0;
+      const r = ref32.forward(feed).slice();
+      const c = cpu.forward(feed).slice();
+      const e32 = diff(g.logits, r), eq = diff(g.logits, c);
+      const tg = argmax(g.logits), tc = argmax(c);
+      t.diagnostic(`${step === 0 ? `prefill ${feed.length} tok` : `decode ${step}`}: ${ms.toFixed(0)} ms (page ${g.pageMs.toFixed(0)} ms); ` +
+        `vs f32-activation CPU ${e32.rel.toExponential(2)} of range; vs CPU engine ${eq.rel.toExponential(2)} (abs ${eq.abs.toFixed(3)}); ` +
+        `argmax gpu ${tg} cpu ${tc} (cpu margin ${topMargin(c).toFixed(3)})`);
+      assert.ok(e32.rel < 2e-5, `step ${step}: ${e32.rel} vs the f32-activation CPU forward`);
+      assert.equal(tg, argmax(r), `step ${step}: greedy token differs from the f32-activation CPU forward`);
+      assert.ok(eq.rel < 5e-2, `step ${step}: ${eq.rel} vs the CPU engine`);
+      if (tg !== tc) assert.ok(topMargin(c) < 2 * eq.abs, `step ${step}: tokens differ (${tg} vs ${tc}) although the CPU margin ${topMargin(c)} exceeds 2× the logit difference ${eq.abs}`);
+      feed = [tg];
+    }
+    await assert.rejects(gpu.forward([cfg.nVocab]), (e: unknown) => e instanceof RequestError && e.code === 'BAD_TOKEN');
+    await assert.rejects(gpu.forward(new Array(200).fill(1)), (e: unknown) => e instanceof RequestError && e.code === 'CONTEXT_OVERFLOW');
+    await gpu.truncate(0);
+    assert.equal(gpu.nPast, 0);
+  } finally {
+    await gpu.dispose();
+    cpu.dispose();
+  }
+});
