@@ -75,6 +75,7 @@ for (const name of NAMES) {
     const exact = ref.width % 32 === 0 && ref.height % 32 === 0;
     const tol = exact ? 1.5 : 3;
     let matched = 0, worst = 0;
+    const oursText: string[] = [], refText: string[] = [];
     for (const r of ref.lines) {
       const dist = (o: OcrLine): number => Math.max(...r.box.map(([x, y], k) => Math.hypot(o.box[k]!.x - x!, o.box[k]!.y - y!)));
       const best = ours.reduce<OcrLine | undefined>((b, o) => (!b || dist(o) < dist(b) ? o : b), undefined);
@@ -82,13 +83,21 @@ for (const name of NAMES) {
       const d = dist(best!);
       worst = Math.max(worst, d);
       assert.ok(d <= tol, `${name}: box for ${JSON.stringify(r.text)} off by ${d.toFixed(2)} px (> ${tol}): ours ${JSON.stringify(best!.box)} ref ${JSON.stringify(r.box)}`);
-      // Same box ⇒ nearly the same crop (bilinear vs OpenCV's bicubic warp): text within 3% CER.
+      // Boxes 1-2 px apart give slightly different crops of the same line (on the rotated page a
+      // line may lose a comma or a letter): each line within 5% CER, all lines of the image
+      // together within 1%.
       const c = cer(best!.text, r.text);
-      assert.ok(c <= 0.03, `${name}: ours ${JSON.stringify(best!.text)} vs reference ${JSON.stringify(r.text)} (CER ${c.toFixed(3)})`);
+      assert.ok(c <= 0.05, `${name}: ours ${JSON.stringify(best!.text)} vs reference ${JSON.stringify(r.text)} (CER ${c.toFixed(3)})`);
+      oursText.push(best!.text);
+      refText.push(r.text);
       matched++;
     }
     // Where box scores sit near box_thresh the two resizes may keep different marginal boxes: at
     // most one extra box on resized images, none on exact-size ones.
+    const total = cer(oursText.join('\n'), refText.join('\n'));
+    const same = oursText.filter((t, i) => t === refText[i]).length;
+    console.log(`# ${name}: text vs reference CER ${(total * 100).toFixed(2)}% over ${matched} lines, ${same} identical`);
+    assert.ok(total <= 0.01, `${name}: text vs reference CER ${total.toFixed(4)} > 0.01`);
     const extra = ours.length - matched;
     console.log(`# ${name}: ${matched} reference boxes matched, worst corner ${worst.toFixed(2)} px (tol ${tol}), ${extra} extra`);
     assert.ok(extra >= 0 && extra <= (exact ? 0 : 1), `${name}: ${ours.length} boxes vs ${ref.lines.length} in the reference`);

@@ -4,10 +4,10 @@
  * - `cv2.resize(..., INTER_LINEAR)`: bilinear with half-pixel centres and edge clamping, no
  *   antialiasing (OpenCV imgproc/src/resize.cpp; OpenCV rounds its uint8 weights to 11 bits, we
  *   interpolate in float64 and round, so a pixel may differ by one level);
- * - `cv2.getPerspectiveTransform` + `cv2.warpPerspective(..., BORDER_REPLICATE)` as used by
- *   PaddleOCR's `get_rotate_crop_image` (tools/infer/utility.py). PaddleOCR interpolates that
- *   crop with INTER_CUBIC; we sample bilinearly (a deliberate simplification, see the tests'
- *   character error rate budget).
+ * - `cv2.getPerspectiveTransform` + `cv2.warpPerspective(..., INTER_CUBIC, BORDER_REPLICATE)` as
+ *   used by PaddleOCR's `get_rotate_crop_image` (tools/infer/utility.py): bicubic with OpenCV's
+ *   a = −0.75 kernel (imgproc/src/imgwarp.cpp `interpolateCubic`); OpenCV quantizes the source
+ *   coordinates to 1/32 px and its weights to fixed point, we use exact float coordinates.
  * - `np.rot90` (counter-clockwise quarter turn) for tall crops.
  */
 /**
@@ -114,26 +114,44 @@ export function cropQuad(img: RgbImage, quad: readonly Point[]): RgbImage | null
   if (!H) return null;
   const { width: sw, height: sh, data: src } = img;
   const out = new Uint8Array(w * h * 3);
+  const wx = new Float64Array(4), wy = new Float64Array(4);
+  const xi = new Int32Array(4), yi = new Int32Array(4);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const den = H[6]! * x + H[7]! * y + H[8]!;
-      let sx = (H[0]! * x + H[1]! * y + H[2]!) / den;
-      let sy = (H[3]! * x + H[4]! * y + H[5]!) / den;
-      sx = Math.min(Math.max(sx, 0), sw - 1);
-      sy = Math.min(Math.max(sy, 0), sh - 1);
-      const ix = Math.min(Math.floor(sx), sw - 1), iy = Math.min(Math.floor(sy), sh - 1);
-      const ix1 = Math.min(ix + 1, sw - 1), iy1 = Math.min(iy + 1, sh - 1);
-      const u = sx - ix, v = sy - iy;
+      const sx = (H[0]! * x + H[1]! * y + H[2]!) / den;
+      const sy = (H[3]! * x + H[4]! * y + H[5]!) / den;
+      const ix = Math.floor(sx), iy = Math.floor(sy);
+      cubicWeights(sx - ix, wx);
+      cubicWeights(sy - iy, wy);
+      for (let k = 0; k < 4; k++) {
+        xi[k] = Math.min(Math.max(ix - 1 + k, 0), sw - 1); // BORDER_REPLICATE
+        yi[k] = Math.min(Math.max(iy - 1 + k, 0), sh - 1);
+      }
       const o = (y * w + x) * 3;
       for (let c = 0; c < 3; c++) {
-        const top = src[(iy * sw + ix) * 3 + c]! * (1 - u) + src[(iy * sw + ix1) * 3 + c]! * u;
-        const bot = src[(iy1 * sw + ix) * 3 + c]! * (1 - u) + src[(iy1 * sw + ix1) * 3 + c]! * u;
-        out[o + c] = Math.round(top * (1 - v) + bot * v);
+        let acc = 0;
+        for (let j = 0; j < 4; j++) {
+          const row = yi[j]! * sw;
+          let r = 0;
+          for (let i = 0; i < 4; i++) r += src[(row + xi[i]!) * 3 + c]! * wx[i]!;
+          acc += r * wy[j]!;
+        }
+        out[o + c] = Math.min(255, Math.max(0, Math.round(acc)));
       }
     }
   }
   const crop = { width: w, height: h, data: out };
   return h / w >= 1.5 ? rot90(crop) : crop;
+}
+
+/** OpenCV's bicubic weights for fractional offset t ∈ [0, 1) (Keys kernel, a = −0.75), taps at −1, 0, 1, 2. */
+function cubicWeights(t: number, w: Float64Array): void {
+  const A = -0.75;
+  w[0] = ((A * (t + 1) - 5 * A) * (t + 1) + 8 * A) * (t + 1) - 4 * A;
+  w[1] = ((A + 2) * t - (A + 3)) * t * t + 1;
+  w[2] = ((A + 2) * (1 - t) - (A + 3)) * (1 - t) * (1 - t) + 1;
+  w[3] = 1 - w[0] - w[1] - w[2];
 }
 
 /** `np.rot90(img)`: a quarter turn counter-clockwise; `[H, W, 3]` → `[W, H, 3]`. */
