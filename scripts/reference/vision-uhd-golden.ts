@@ -15,6 +15,7 @@
  * {pixels.u8 (RGB8 HWC per tile, encode order), embd.f32, json}.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -49,5 +50,6 @@ for (const c of meta.chunks) for (const e of c.encodes ?? []) {
 const dir = join(root, 'tests/fixtures/vision');
 writeFileSync(join(dir, 'idefics3-uhd-image2.pixels.u8'), Uint8Array.from(tiles));
 writeFileSync(join(dir, 'idefics3-uhd-image2.embd.f32'), readFileSync(pre + '.embd.f32'));
-writeFileSync(join(dir, 'idefics3-uhd-image2.json'), JSON.stringify({ generator: 'scripts/reference/vision-uhd-golden.ts', tiles: shapes, checkpoint: 'make-random-vlm.py --family smolvlm --seed 1' }, null, 1) + '\n');
+writeFileSync(join(dir, 'idefics3-uhd-image2.json'), JSON.stringify({ generator: 'scripts/reference/vision-uhd-golden.ts', tiles: shapes, checkpoint: 'make-random-vlm.py --family smolvlm --seed 1',
+  sha256: Object.fromEntries(['mmproj.gguf', 'image2.png'].map((f) => [f, createHash('sha256').update(readFileSync(join(ck, f))).digest('hex')])) }, null, 1) + '\n');
 console.log(`wrote ${shapes.length} tiles`);

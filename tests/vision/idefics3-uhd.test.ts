@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,10 @@ test('idefics3 without preproc_image_size: tiles byte-identical to llama.cpp, em
   const m = await loadVisionModel(path);
   assert.equal(m.config.longestEdge, 0);
   const fx = join(repoRoot(), 'tests', 'fixtures', 'vision');
+  const meta = JSON.parse(readFileSync(join(fx, 'idefics3-uhd-image2.json'), 'utf8')) as { sha256: Record<string, string> };
+  for (const [f, sha] of Object.entries(meta.sha256)) {
+    assert.equal(createHash('sha256').update(readFileSync(join(ck, f))).digest('hex'), sha, `${f} changed since the golden was recorded: re-run scripts/reference/vision-uhd-golden.ts`);
+  }
   const dump = new Uint8Array(readFileSync(join(fx, 'idefics3-uhd-image2.pixels.u8')));
   const pre = await m.preprocess(join(ck, 'image2.png'));
   assert.deepEqual(pre.grid, { rows: 1, cols: 2 });
