@@ -1,6 +1,6 @@
 /*
- * HWC float32 convolutions (sf_conv.h): portable build of the row kernels, path dispatch (AVX2 when
- * the CPU has it and the kernel path is not forced to scalar) and the split of output rows over
+ * HWC float32 convolutions (sf_conv.h): portable build of the row kernels, path dispatch (AVX-512 or
+ * AVX2 as the kernel path allows: sf_set_path / the CPU) and the split of output rows over
  * the thread pool. Every path and every schedule gives the same bits (see sf_conv.h).
  */
 #include <stdatomic.h>
@@ -13,6 +13,7 @@
 const sf_conv_kernels sf_conv_portable = {sf_conv_portable_conv_rows, sf_conv_portable_dw_rows};
 
 static const sf_conv_kernels *pick(void) {
+  if (sf_conv_avx512_compiled && sf_get_path() >= SF_PATH_AVX512) return &sf_conv_avx512;
   if (sf_conv_avx2_compiled && sf_get_path() >= SF_PATH_AVX2) return &sf_conv_avx2;
   return &sf_conv_portable;
 }

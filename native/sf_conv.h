@@ -40,7 +40,9 @@ typedef struct {
 } sf_conv_kernels;
 extern const sf_conv_kernels sf_conv_portable;
 extern const sf_conv_kernels sf_conv_avx2;
-/* 1 when sf_conv_avx2 was compiled with AVX2 (x86-64), else 0. */
+extern const sf_conv_kernels sf_conv_avx512;
+/* 1 when sf_conv_avx2 / sf_conv_avx512 were compiled with AVX2 / AVX-512 (x86-64), else 0. */
 extern const int sf_conv_avx2_compiled;
+extern const int sf_conv_avx512_compiled;
 
 #endif

@@ -1,5 +1,5 @@
 /**
- * HWC convolutions: the C kernels (native/sf_conv.c, scalar and AVX2 builds) equal the TypeScript
+ * HWC convolutions: the C kernels (native/sf_conv.c: portable, AVX2 and AVX-512 builds) equal the TypeScript
  * reference (src/nn/conv.ts, the same float operations) bit for bit, and both agree with TF.js's
  * own CPU kernels (tf.conv2d / tf.depthwiseConv2d / tf.relu6 from @tensorflow/tfjs 4.22.0, an
  * independent implementation) to float32 rounding. Also: TF 'SAME' padding arithmetic against
@@ -66,7 +66,7 @@ for (const [i, c] of CASES.entries()) {
     const k = native();
     const saved = k.getPath();
     try {
-      for (const path of ['scalar', 'avx2'] as const) {
+      for (const path of ['scalar', 'avx2', 'avx512'] as const) {
         if (!k.kernelInfo().paths.includes(path)) continue;
         k.setPath(path);
         sameBits(conv2dNative(x, w, b, s), ref, `conv2d/${path}`);
@@ -92,7 +92,7 @@ for (const [i, c] of CASES.entries()) {
     const k = native();
     const saved = k.getPath();
     try {
-      for (const path of ['scalar', 'avx2'] as const) {
+      for (const path of ['scalar', 'avx2', 'avx512'] as const) {
         if (!k.kernelInfo().paths.includes(path)) continue;
         k.setPath(path);
         sameBits(depthwiseConv2dNative(x, w, b, s), ref, `dwconv2d/${path}`);
