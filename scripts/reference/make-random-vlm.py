@@ -166,8 +166,18 @@ def write_safetensors(path: Path, tensors: dict) -> None:
             f.write(np.ascontiguousarray(tensors[n]).astype('<f4').tobytes())
 
 
+def zlib_stored(raw: bytes) -> bytes:
+    """zlib stream of uncompressed (stored) deflate blocks: the same bytes with every zlib version,
+    unlike zlib.compress, whose output may change between zlib releases."""
+    out = bytearray(b'\x78\x01')
+    for i in range(0, max(len(raw), 1), 65535):
+        blk = raw[i:i + 65535]
+        out += bytes([1 if i + 65535 >= len(raw) else 0]) + struct.pack('<HH', len(blk), len(blk) ^ 0xffff) + blk
+    return bytes(out + struct.pack('>I', zlib.adler32(raw) & 0xffffffff))
+
+
 def write_png(path: Path, rgb) -> None:
-    """Minimal RGB8 PNG (filter 0 on every row, zlib level 9)."""
+    """Minimal RGB8 PNG (filter 0 on every row, stored deflate blocks)."""
     h, w, _ = rgb.shape
     raw = b''.join(b'\x00' + rgb[y].tobytes() for y in range(h))
 
@@ -175,7 +185,7 @@ def write_png(path: Path, rgb) -> None:
         return struct.pack('>I', len(data)) + tag + data + struct.pack('>I', zlib.crc32(tag + data) & 0xffffffff)
 
     png = b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) \
-        + chunk(b'IDAT', zlib.compress(raw, 9)) + chunk(b'IEND', b'')
+        + chunk(b'IDAT', zlib_stored(raw)) + chunk(b'IEND', b'')
     path.write_bytes(png)
 
 

@@ -60,9 +60,24 @@ void quiet_log(enum ggml_log_level level, const char * text, void *) {
     if (level >= GGML_LOG_LEVEL_ERROR) std::fputs(text, stderr);
 }
 
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not valid.
+size_t utf8_len(const std::string & s, size_t i) {
+    const unsigned char c = s[i];
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return 0;
+    for (size_t k = 1; k < n; k++) if ((((unsigned char) s[i + k]) >> 6) != 0x2) return 0;
+    return n;
+}
+
+// JSON string; bytes that are not valid UTF-8 (a byte-level BPE piece can hold part of a character)
+// become U+FFFD, like Python's decode(errors='replace').
 std::string json_str(const std::string & s) {
     std::string o = "\"";
-    for (unsigned char c : s) {
+    for (size_t i = 0; i < s.size();) {
+        const size_t n = utf8_len(s, i);
+        if (n == 0) { o += "\xef\xbf\xbd"; i++; continue; }
+        if (n > 1) { o += s.substr(i, n); i += n; continue; }
+        const unsigned char c = s[i++];
         switch (c) {
             case '"': o += "\\\""; break;
             case '\\': o += "\\\\"; break;
@@ -308,6 +323,12 @@ int main(int argc, char ** argv) {
     o += "],\n  \"greedy_pieces\": [";
     std::string textout;
     for (size_t k = 0; k < gen.size(); k++) { std::string p = piece(vocab, gen[k]); textout += p; o += (k ? ", " : "") + json_str(p); }
+    {
+        FILE * tf = std::fopen((out_prefix + ".text").c_str(), "wb");  // raw bytes of the greedy text
+        if (!tf) die("cannot write text");
+        std::fwrite(textout.data(), 1, textout.size(), tf);
+        std::fclose(tf);
+    }
     o += "],\n  \"greedy_text\": " + json_str(textout) + ",\n  \"margins\": [";
     for (size_t k = 0; k < margins.size(); k++) { char b[32]; std::snprintf(b, sizeof b, "%.6g", margins[k]); o += (k ? ", " : "") + std::string(b); }
     o += "],\n  \"top5_step0\": [";

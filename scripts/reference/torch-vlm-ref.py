@@ -10,8 +10,9 @@ Run with Debian's torch (`apt-get install -y python3-torch python3-numpy`), i.e.
         P.f32: float32 [n, 3, S, S] already preprocessed images (e.g. llama.cpp's own preprocessed tiles
                dumped by mtmd-dump, so that only the encoder + projector are compared); S = image_size
     /usr/bin/python3 scripts/reference/torch-vlm-ref.py --hf DIR/hf --images A.png [B.png] --out E.f32 [--pixels-out P.f32]
-        HF preprocessing first (LLaVA / CLIPImageProcessor only: shortest-edge resize with PIL bicubic,
-        center crop, rescale 1/255, normalize)
+        HF preprocessing first (LLaVA / CLIPImageProcessor: shortest-edge resize with PIL bicubic, center
+        crop, rescale 1/255, normalize; Gemma 3 / Gemma3ImageProcessor: PIL bilinear resize to size x size
+        ignoring the aspect ratio, rescale, normalize)
 Output: float32 [n * tokens_per_image, n_embd_text].
 
 Definitions implemented (per family, config.json `model_type`):
@@ -195,12 +196,25 @@ def hf_preprocess_clip(png: Path, pre: dict) -> np.ndarray:
     return a.transpose(2, 0, 1).astype(np.float32)
 
 
+def hf_preprocess_gemma3(png: Path, pre: dict) -> np.ndarray:
+    """Gemma3ImageProcessor without pan-and-scan: RGB, resize to size (PIL, resample from config, aspect
+    ratio NOT kept), rescale, normalize."""
+    from PIL import Image
+    im = Image.open(png).convert('RGB')
+    size = (pre['size']['width'], pre['size']['height'])
+    if im.size != size:
+        im = im.resize(size, resample=pre['resample'])
+    a = np.asarray(im, dtype=np.float64) * pre['rescale_factor']
+    a = (a - np.array(pre['image_mean'])) / np.array(pre['image_std'])
+    return a.transpose(2, 0, 1).astype(np.float32)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--hf', required=True)
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument('--pixels', help='float32 [n, 3, S, S] preprocessed images')
-    g.add_argument('--images', nargs='+', help='PNG files, HF-preprocessed here (llava only)')
+    g.add_argument('--images', nargs='+', help='PNG files, HF-preprocessed here (llava, gemma3)')
     ap.add_argument('--pixels-out')
     ap.add_argument('--emulate-llamacpp', action='store_true', help='llava: compute what llama.cpp computes (deviation check)')
     ap.add_argument('--out', required=True)
@@ -216,8 +230,9 @@ def main() -> None:
         assert pix.size % (3 * S * S) == 0, f'{args.pixels}: not a multiple of 3x{S}x{S}'
         pix = pix.reshape(-1, 3, S, S)
     else:
-        assert cfg['model_type'] == 'llava', 'HF preprocessing is implemented for llava (CLIPImageProcessor) only'
-        pix = np.stack([hf_preprocess_clip(Path(p), pre) for p in args.images])
+        prep = {'llava': hf_preprocess_clip, 'gemma3': hf_preprocess_gemma3}.get(cfg['model_type'])
+        assert prep, 'HF preprocessing is implemented for llava and gemma3 only (idefics3: llama.cpp matches PIL exactly)'
+        pix = np.stack([prep(Path(p), pre) for p in args.images])
         if args.pixels_out:
             pix.astype('<f4').tofile(args.pixels_out)
     fn = {'llava': clip_llava_as_llamacpp if args.emulate_llamacpp else clip_llava, 'idefics3': idefics3, 'gemma3': gemma3}[cfg['model_type']]
