@@ -73,13 +73,12 @@ for (const family of VLM_FAMILIES) {
 
     // LLaVA on a non-square image: llama.cpp pads to a square in the mean colour (original LLaVA's
     // expand2square); the HF CLIPImageProcessor we follow resizes the short side and centre-crops, so
-    // the tiles legitimately differ; the embeddings test above checks the HF path against PyTorch
-    // (whose pixels come from Pillow), and tests/vision/resize.test.ts checks the resampler itself.
-    if (family === 'llava' && image === 'image2') continue;
-    test(`${family}: preprocessing of ${image}.png equals llama.cpp's tiles byte for byte`, async () => {
+    // the reference tile is HF's (PIL), image2.hf-pixels.u8.
+    const pixRef = family === 'llava' && image === 'image2' ? ['HF (PIL)', 'hf-pixels.u8'] : ["llama.cpp's", 'pixels.u8'];
+    test(`${family}: preprocessing of ${image}.png equals ${pixRef[0]} tiles byte for byte`, async () => {
       const dir = await ensureVlmCheckpoint(family);
       const m = await model(join(dir, 'mmproj.gguf'));
-      const dump = new Uint8Array(readFileSync(goldenOf(family, image, 'pixels.u8')));
+      const dump = new Uint8Array(readFileSync(goldenOf(family, image, pixRef[1]!)));
       const c = m.config;
       // undo the normalisation: tiles hold ((x/255 − mean)/std); x is recovered by rounding
       const pre = await m.preprocess(join(dir, `${image}.png`));
@@ -96,6 +95,27 @@ for (const family of VLM_FAMILIES) {
         assert.equal(diff, 0, `tile ${k}: ${diff} channel values differ from llama.cpp`);
       });
       if (c.projector === 'idefics3') assert.ok(pre.grid && pre.grid.rows * pre.grid.cols + 1 === pre.tiles.length);
+    });
+  }
+
+  if (family === 'gemma3') {
+    test('gemma3 with preprocess: "hf": image2.png stretched like Gemma3ImageProcessor (PIL tile byte for byte, PyTorch HF embeddings within 1e-3)', async () => {
+      const dir = await ensureVlmCheckpoint(family);
+      const m = await loadVisionModel(join(dir, 'mmproj.gguf'), { preprocess: 'hf' });
+      const pre = await m.preprocess(join(dir, 'image2.png'));
+      const dump = new Uint8Array(readFileSync(golden(family, 'image2.hf-pixels.u8')));
+      const c = m.config, S = c.imageSize;
+      assert.equal(dump.length, S * S * 3);
+      let diff = 0;
+      for (let ch = 0; ch < 3; ch++) for (let i = 0; i < S * S; i++) {
+        if (Math.round((pre.tiles[0]!.data[ch * S * S + i]! * c.imageStd[ch]! + c.imageMean[ch]!) * 255) !== dump[i * 3 + ch]) diff++;
+      }
+      assert.equal(diff, 0, `${diff} values differ from PIL's stretched tile`);
+      const enc = await m.encode(join(dir, 'image2.png'));
+      const { rel, maxAbs } = compare(concat(enc.tiles.map((t) => t.data)), readF32(golden(family, 'image2.hf-torch-embd.f32')));
+      process.stderr.write(`[vision] gemma3 image2.png (HF preprocessing) vs torch: rel ${rel.toExponential(3)}, max abs ${maxAbs.toExponential(3)}\n`);
+      assert.ok(rel < TOL, `relative error ${rel}`);
+      m.dispose();
     });
   }
 

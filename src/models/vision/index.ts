@@ -63,6 +63,14 @@ export interface LoadVisionOptions {
   threads?: number;
   /** Pixel limit checked from image headers before decoding (default 64 Mpx). */
   maxImagePixels?: number;
+  /**
+   * Preprocessing convention where llama.cpp and Hugging Face differ (default `'llama.cpp'`, which
+   * keeps embeddings and greedy text identical to llama-mtmd-cli): with `'hf'`, Gemma 3 stretches a
+   * non-square image to the square input (Gemma3ImageProcessor) instead of letterboxing it. LLaVA
+   * always uses HF's CLIPImageProcessor (see docs/vision.md); idefics3 is the same either way
+   * except llama.cpp's 1×1-grid split of images no larger than one tile, which is kept.
+   */
+  preprocess?: 'llama.cpp' | 'hf';
 }
 
 function readJson(path: string): Record<string, unknown> {
@@ -116,6 +124,12 @@ class VisionModelImpl implements VisionModel {
   }
 }
 
+/** Applies {@link LoadVisionOptions.preprocess}. */
+function withConvention(cfg: VisionConfig, opts: LoadVisionOptions): VisionConfig {
+  if (opts.preprocess === 'hf' && cfg.projector === 'gemma3') return { ...cfg, padStyle: 'none' };
+  return cfg;
+}
+
 /**
  * Loads a vision model: an mmproj `.gguf` (llama.cpp clip format) or a Hugging Face checkpoint
  * folder (`config.json` with `vision_config`, `preprocessor_config.json`, safetensors).
@@ -130,14 +144,14 @@ export async function loadVisionModel(path: string, opts: LoadVisionOptions = {}
   const isDir = statSync(path).isDirectory();
   if (!isDir && !path.endsWith('.json') && !path.endsWith('.safetensors')) {
     const f = openGGUF(path);
-    const cfg = visionConfigFromGGUF(f);
+    const cfg = withConvention(visionConfigFromGGUF(f), opts);
     return new VisionModelImpl(cfg, visionWeightsFromGGUF(f, cfg), maxPixels);
   }
   const dir = isDir ? path : join(path, '..');
   const cfgPath = join(dir, 'config.json');
   if (!existsSync(cfgPath)) throw new ModelFormatError('HF_NO_CONFIG', `${dir}: no config.json`);
   const ppPath = join(dir, 'preprocessor_config.json');
-  const cfg = visionConfigFromHF(readJson(cfgPath), existsSync(ppPath) ? readJson(ppPath) : {}, dir);
+  const cfg = withConvention(visionConfigFromHF(readJson(cfgPath), existsSync(ppPath) ? readJson(ppPath) : {}, dir), opts);
   const st = openSafetensorsModel(dir);
   return new VisionModelImpl(cfg, visionWeightsFromHF(st, cfg, dir), maxPixels);
 }
