@@ -17,6 +17,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadVisionModel, createVisionBrick, type VisionModel } from '../../src/models/vision/index.js';
@@ -46,6 +47,17 @@ function goldenOf(family: VlmFamily, image: string, kind: string): string {
 }
 
 for (const family of VLM_FAMILIES) {
+  test(`${family}: the regenerated checkpoint is the one the goldens were recorded from`, async () => {
+    const dir = await ensureVlmCheckpoint(family);
+    const meta = JSON.parse(readFileSync(golden(family, 'meta.json'), 'utf8')) as { sha256: Record<string, string> };
+    for (const f of ['mmproj.gguf', 'image.png', 'image2.png', 'hf/model.safetensors', 'hf/config.json', 'hf/preprocessor_config.json']) {
+      const want = meta.sha256[f];
+      assert.ok(want, `meta.json has no sha256 for ${f}`);
+      assert.equal(createHash('sha256').update(readFileSync(join(dir, f))).digest('hex'), want,
+        `${family}/${f} differs from the goldens' checkpoint: regenerate goldens (scripts/reference/vlm-goldens.sh)`);
+    }
+  });
+
   for (const image of ['image', 'image2']) {
     test(`${family}: ${image}.png embeddings match the ${family === 'llava' ? 'PyTorch (HF definition)' : 'llama.cpp mtmd'} golden within ${TOL} relative error`, async () => {
       const dir = await ensureVlmCheckpoint(family);
