@@ -13,8 +13,10 @@
  * runs fn itself, then sets `closed` and spins until active is 0. A worker joins a job by a CAS
  * that increments `active` while the generation is the one it saw and the job is not closed, so a
  * worker that wakes late never enters a job the caller already finished, and the caller never
- * waits for a worker that is not running fn. The caller never blocks in memory.atomic.wait (a
- * browser's main thread may not); workers spin g_spin rounds on g_job, then sleep on it.
+ * waits for a worker that is not running fn. Workers spin g_spin rounds on g_job, then sleep on it.
+ * The caller spins on `active` too, and after g_spin rounds sleeps on g_job only where the host
+ * allowed it (sf_wasm_pool_set_main_wait(1): Node's main thread; a browser's main thread may not
+ * block) on g_done, which the worker that leaves a closed job last bumps and notifies.
  *
  * Workers with id ≥ threads - 1 (after setThreads lowered the count) park on g_park instead.
  */
@@ -31,9 +33,11 @@
 static uint32_t g_job __attribute__((aligned(64)));
 static uint32_t g_waiting __attribute__((aligned(64))); /* workers inside memory.atomic.wait on g_job */
 static uint32_t g_park __attribute__((aligned(64)));
+static uint32_t g_done __attribute__((aligned(64))); /* bumped by the last worker leaving a closed job */
 static uint32_t g_stop;
 static uint32_t g_nth = 1;      /* threads taking part in a job, the caller included */
 static uint32_t g_spin = 1u << 18;
+static uint32_t g_main_wait;    /* 1: the caller may block in memory.atomic.wait32 */
 static sf_task_fn g_fn;
 static void *g_ctx;
 
@@ -51,6 +55,9 @@ EXPORT(sf_wasm_pool_set_threads) int32_t sf_wasm_pool_set_threads(int32_t n) {
 
 /* Busy-poll rounds of a worker before it sleeps (default 2^18, ~0.3 ms). */
 EXPORT(sf_wasm_pool_set_spin) void sf_wasm_pool_set_spin(uint32_t rounds) { __atomic_store_n(&g_spin, rounds, __ATOMIC_SEQ_CST); }
+
+/* 1: the thread calling sf_pool_run may block in memory.atomic.wait32 (Node); 0: it only spins (browser main thread). */
+EXPORT(sf_wasm_pool_set_main_wait) void sf_wasm_pool_set_main_wait(int32_t on) { __atomic_store_n(&g_main_wait, on ? 1u : 0u, __ATOMIC_SEQ_CST); }
 
 /* Ask every worker to return from sf_worker_main (after the job it may be running). */
 EXPORT(sf_wasm_pool_stop) void sf_wasm_pool_stop(void) {
@@ -79,7 +86,11 @@ void sf_pool_run(sf_task_fn fn, void *ctx) {
   if (ld(&g_waiting)) __builtin_wasm_memory_atomic_notify((int *)&g_job, nth - 1);
   fn(ctx, 0, (int)nth);
   __atomic_fetch_or(&g_job, JOB_CLOSED, __ATOMIC_SEQ_CST);
-  while (ld(&g_job) & JOB_ACTIVE) {
+  const uint32_t spin = ld(&g_spin);
+  for (uint32_t i = 0;; i++) {
+    const uint32_t done = ld(&g_done);
+    if (!(ld(&g_job) & JOB_ACTIVE)) break;
+    if (i >= spin && ld(&g_main_wait)) __builtin_wasm_memory_atomic_wait32((int *)&g_done, (int)done, 1000000); /* ≤ 1 ms, then look again */
   }
 }
 
@@ -100,7 +111,11 @@ EXPORT(sf_worker_main) void sf_worker_main(int32_t id) {
       while (!(j & JOB_CLOSED) && (j >> JOB_GEN_SHIFT) == seen && (j & JOB_ACTIVE) < JOB_ACTIVE) {
         if (__atomic_compare_exchange_n(&g_job, &j, j + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
           g_fn(g_ctx, id + 1, (int)ld(&g_nth));
-          __atomic_fetch_sub(&g_job, 1, __ATOMIC_SEQ_CST);
+          const uint32_t before = __atomic_fetch_sub(&g_job, 1, __ATOMIC_SEQ_CST);
+          if ((before & JOB_CLOSED) && (before & JOB_ACTIVE) == 1) { /* last one out of a closed job: wake the caller */
+            __atomic_fetch_add(&g_done, 1, __ATOMIC_SEQ_CST);
+            __builtin_wasm_memory_atomic_notify((int *)&g_done, 1);
+          }
           break;
         }
       }

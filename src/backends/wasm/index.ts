@@ -55,6 +55,8 @@ interface Exports {
   sf_wasm_pool_stop(): void;
   sf_wasm_pool_restart(): void;
   sf_wasm_pool_threads(): number;
+  sf_wasm_pool_set_main_wait(on: number): void;
+  sf_wasm_set_seq_bytes(bytes: number): void;
   sf_wasm_get_rows(type: number, w: number, nIn: number, ids: number, nIds: number, out: number): number;
   sf_wasm_rope(x: number, nTok: number, nHeads: number, headDim: number, pos0: number, mode: number, nDims: number, nCtxOrig: number,
     freqBase: number, freqScale: number, extFactor: number, attnFactor: number, betaFast: number, betaSlow: number, freqFactors: number): void;
@@ -84,6 +86,12 @@ export interface WasmKernels extends LayerKernels {
     w1: Uint8Array, nOut1: number, y1: Float32Array, w2?: Uint8Array | null, nOut2?: number, y2?: Float32Array | null): void;
   /** Stops the workers and waits for them to exit (≤ 2 s); setThreads starts new ones afterwards. */
   close(): Promise<void>;
+  /**
+   * Tuning knobs (results never change): `spinRounds`, busy-poll rounds before a thread sleeps
+   * (default 2^18, ~0.3 ms); `seqBytes`, weight size (bytes) above which the 4-row matmul kernels
+   * read the rows one after the other instead of interleaved (default 4 MiB).
+   */
+  tune(o: { spinRounds?: number; seqBytes?: number }): void;
 }
 
 /** Options of {@link wasmKernels}. */
@@ -318,6 +326,11 @@ class WasmKernelSet implements WasmKernels {
     return this.ex.sf_wasm_pool_threads();
   }
 
+  tune(o: { spinRounds?: number; seqBytes?: number }): void {
+    if (o.spinRounds !== undefined) this.ex.sf_wasm_pool_set_spin(Math.max(0, Math.min(MAX_U32, Math.floor(o.spinRounds))));
+    if (o.seqBytes !== undefined) this.ex.sf_wasm_set_seq_bytes(Math.max(0, Math.min(MAX_U32, Math.floor(o.seqBytes))));
+  }
+
   close(): Promise<void> {
     return this.pool ? this.pool.close() : Promise.resolve();
   }
@@ -341,6 +354,16 @@ class WasmKernelSet implements WasmKernels {
 
 let cached: Promise<WasmKernels> | undefined;
 
+/** True where this thread may block in Atomics.wait (Node, workers; not a browser's main thread). */
+function mainThreadMayWait(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function instantiate(shared: boolean): Promise<WasmKernels> {
   const file = wasmModulePath();
   if (!existsSync(file)) {
@@ -353,6 +376,7 @@ async function instantiate(shared: boolean): Promise<WasmKernels> {
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const ex = instance.exports as unknown as Exports;
     const factory = shared ? await workerFactory() : null;
+    ex.sf_wasm_pool_set_main_wait(shared && mainThreadMayWait() ? 1 : 0);
     return new WasmKernelSet(ex, memory, shared, factory ? new WasmWorkerPool(ex, module, memory, factory) : null);
   } catch (e) {
     throw new BackendError('BACKEND_UNAVAILABLE', `cannot instantiate ${file}: ${(e as Error).message}`, { cause: e });

@@ -216,8 +216,10 @@ export function unshareMemoryImport(bytes: Uint8Array): Uint8Array {
     }
     const n = leb();
     for (let i = 0; i < n; i++) {
-      p += leb(); // module name
-      p += leb(); // field name
+      const nm = leb(); // module name (read the length before moving p: `p += leb()` would add to the old p)
+      p += nm;
+      const nf = leb(); // field name
+      p += nf;
       const kind = b[p++]!;
       if (kind === 0) leb();
       else if (kind === 1) {
