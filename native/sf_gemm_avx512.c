@@ -132,7 +132,8 @@ DEF_ENTRY(q8_0)
  * Packed activations per 4-token group and super-block (SF_GEMM_Q8K_BLOCK bytes): for j = 0..3,
  * half h = 0 (elements 64j..64j+31) / 1 (64j+32..64j+63), token pair p = 0 (t0,t1) / 1 (t2,t3):
  * 64 bytes = both tokens' 32 quants; then be[16], bo[16] int32 (lane 4j+t: the token's bsums
- * pair sum of sub-block 2j resp. 2j+1); scales d[4] go to the float array. */
+ * pair sum of sub-block 2j resp. 2j+1); then per token pair p the raw bsums of both tokens
+ * (2 × 16 int16 = 64 bytes); scales d[4] go to the float array. */
 
 void sf_gemm_pack_q8_K(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs, float *d) {
   for (int64_t ib = 0; ib < nb; ib++) {
@@ -146,6 +147,7 @@ void sf_gemm_pack_q8_K(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs,
         be[4 * j + t] = (int32_t)y->bsums[4 * j] + y->bsums[4 * j + 1];
         bo[4 * j + t] = (int32_t)y->bsums[4 * j + 2] + y->bsums[4 * j + 3];
       }
+      memcpy(o + 1152 + (t / 2) * 64 + (t % 2) * 32, y->bsums, 32);
     }
   }
 }
@@ -208,12 +210,72 @@ TILE_INLINE void q4_K_tile(const int R, int64_t nb, const uint8_t *w, size_t w_r
 }
 DEF_ENTRY(q4_K)
 
+/* ------------------------------------------------------------------ Q6_K
+ *
+ * Float order of ggml_vec_dot_q6_K_q8_K on x86 (the one-row kernel is q6_K_rows in
+ * sf_dot_avx2.c): per super-block, 8 int32 lanes (lane k: the 4-byte groups at offset 4k of each
+ * 32-element slice, times their 16-element scales, minus 32·(bsums[2k]·sc[2k] + bsums[2k+1]·sc[2k+1])),
+ * converted and fused-added with dx·dy into 8 float lanes; hsum256 at the end. Same lanes here,
+ * two tokens per 512-bit register. Uses the Q8_K packing of sf_gemm_pack_q8_K (raw bsums at 1152). */
+TILE_INLINE void q6_K_tile(const int R, int64_t nb, const uint8_t *w, size_t w_row, const int8_t *yq, const float *yd,
+                           float *out) {
+  __m512 acc[4][2];
+  for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const __m256i h03 = _mm256_set1_epi8(0x03), h0c = _mm256_set1_epi8(0x0C), h30 = _mm256_set1_epi8(0x30);
+  const __m256i hc0 = _mm256_set1_epi8((char)0xC0);
+  const __m512i i01 = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m512i i23 = _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2);
+  for (int64_t ib = 0; ib < nb; ib++) {
+    const int8_t *Y = yq + ib * SF_GEMM_Q8K_BLOCK;
+    const __m512 d4 = _mm512_castps128_ps512(_mm_loadu_ps(yd + ib * 4));
+    const __m512 dy[2] = {_mm512_permutexvar_ps(i01, d4), _mm512_permutexvar_ps(i23, d4)};
+    const __m512i bs[2] = {_mm512_loadu_si512(Y + 1152), _mm512_loadu_si512(Y + 1216)};
+    for (int r = 0; r < R; r++) {
+      const sf_block_q6_K *x = (const sf_block_q6_K *)(w + (size_t)r * w_row) + ib;
+      __m512i sumi[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+      for (int half = 0; half < 2; half++) {
+        const uint8_t *ql = x->ql + 64 * half, *qh = x->qh + 32 * half;
+        const int8_t *sc = x->scales + 8 * half;
+        const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+        const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+        __m256i q[4];
+        q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, h03), 4));
+        q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(h, h0c), 2));
+        q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, h30));
+        q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_srli_epi16(_mm256_and_si256(h, hc0), 2));
+        for (int g = 0; g < 4; g++) {
+          const __m512i qz = _mm512_broadcast_i64x4(q[g]);
+          const __m512i s = _mm512_broadcast_i64x4(_mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g])));
+          const int slot = ((2 * half + g / 2) * 2 + g % 2) * 2;
+          for (int p = 0; p < 2; p++)
+            sumi[p] = _mm512_add_epi32(sumi[p], _mm512_madd_epi16(_mm512_maddubs_epi16(qz, _mm512_loadu_si512(Y + (slot + p) * 64)), s));
+        }
+      }
+      const __m512i sc16 = _mm512_broadcast_i64x4(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales)));
+      const __m512 dxv = _mm512_set1_ps(_cvtsh_ss(x->d));
+      for (int p = 0; p < 2; p++) {
+        const __m512i sub = _mm512_slli_epi32(_mm512_madd_epi16(bs[p], sc16), 5);
+        acc[r][p] = _mm512_fmadd_ps(_mm512_mul_ps(dy[p], dxv), _mm512_cvtepi32_ps(_mm512_sub_epi32(sumi[p], sub)), acc[r][p]);
+      }
+    }
+  }
+  for (int r = 0; r < R; r++) {
+    out[r * 4 + 0] = hsum256(_mm512_castps512_ps256(acc[r][0]));
+    out[r * 4 + 1] = hsum256(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r][0]), 1)));
+    out[r * 4 + 2] = hsum256(_mm512_castps512_ps256(acc[r][1]));
+    out[r * 4 + 3] = hsum256(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r][1]), 1)));
+  }
+}
+DEF_ENTRY(q6_K)
+
 sf_gemm_q8_0_fn sf_gemm_q8_0_kernel(int type) {
   switch (type) {
     case SF_Q4_0: return q4_0_gemm;
     case SF_Q5_0: return q5_0_gemm;
     case SF_Q8_0: return q8_0_gemm;
     case SF_Q4_K: return q4_K_gemm;
+    case SF_Q6_K: return q6_K_gemm;
     default: return NULL;
   }
 }

@@ -393,8 +393,8 @@ int sf_matmul_multi(int type, int n_parts, const void *const *w, const int64_t *
    * (rows a multiple of 8, see x8 below) since the tile follows the repacked gemm's float order */
   sf_gemm_q8_0_fn gemm = n_tok >= 4 && sf_get_path() == SF_PATH_AVX512 && sf_gemm_q8_0_supported() ? sf_gemm_q8_0_kernel(type) : NULL;
   c.nb = n_in / ta->blck;
-  c.pq_block = type == SF_Q4_K ? SF_GEMM_Q8K_BLOCK : 128;
-  c.pack = type == SF_Q4_K ? sf_gemm_pack_q8_K : sf_gemm_pack_q8_0;
+  c.pq_block = tw->act_type == SF_Q8_K ? SF_GEMM_Q8K_BLOCK : 128;
+  c.pack = tw->act_type == SF_Q8_K ? sf_gemm_pack_q8_K : sf_gemm_pack_q8_0;
   int any_gemm = 0;
   for (int p = 0; p < n_parts; p++) {
     const int x8 = type == SF_Q4_K && n_out[p] % 8 == 0 && k->q4_K_x8 != NULL;
