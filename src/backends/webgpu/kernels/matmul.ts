@@ -77,12 +77,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let base = p.wOff + row * p.rowBytes;
   let n4 = p.nIn >> 2u;
   let x0 = p.xOff >> 2u;
-  for (var t = 0u; t < p.nTok; t++) {
-    var acc = 0.0;
-    let xb = x0 + t * n4;
-    for (var i = 0u; i < n4; i++) { acc += dot(wload4(base, i * 4u), X[xb + i]); }
-    Y[p.yOff + t * p.nOut + row] = acc;
+  if (p.nTok == 1u) {
+    var a = 0.0;
+    for (var i = 0u; i < n4; i++) { a += dot(wload4(base, i * 4u), X[x0 + i]); }
+    Y[p.yOff + row] = a;
+    return;
   }
+  var acc: array<f32, ${MATVEC_MAX_TOK}>;
+  for (var i = 0u; i < n4; i++) {
+    let w = wload4(base, i * 4u);
+    for (var t = 0u; t < p.nTok; t++) { acc[t] += dot(w, X[x0 + t * n4 + i]); }
+  }
+  for (var t = 0u; t < p.nTok; t++) { Y[p.yOff + t * p.nOut + row] = acc[t]; }
 }`;
 }
 
