@@ -177,6 +177,58 @@ def gemma3(img, W, cfg):
     return y @ W[P + 'mm_input_projection_weight']
 
 
+def llama_greedy(W, cfg, ids_and_embd, n_predict):
+    """HF LlamaForCausalLM definition (rotate-half RoPE, GQA, RMSNorm, SiLU MLP, causal), float64, on a
+    prompt given as a list of rows (token id or image embedding vector); pure argmax greedy. Checks the
+    LM half of the HF export (q/k un-permutation) independently of llama.cpp."""
+    tc = cfg['text_config']
+    pre = 'model.text_model.' if cfg['model_type'] == 'idefics3' else 'model.language_model.'
+    d, nh, nkv, hd = tc['hidden_size'], tc['num_attention_heads'], tc['num_key_value_heads'], tc['head_dim']
+    eps, theta = tc['rms_norm_eps'], tc['rope_theta']
+    E = W[pre + 'embed_tokens.weight']
+
+    def rms(x, w):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+
+    def rows_to_x(rows):
+        return torch.stack([E[r] if isinstance(r, int) else r for r in rows])
+
+    inv = 1.0 / theta ** (torch.arange(0, hd, 2, dtype=DT) / hd)
+
+    def rope(x, pos):  # x [n, heads, hd]
+        f = pos[:, None].to(DT) * inv[None, :]
+        emb = torch.cat([f, f], -1)
+        cos, sin = emb.cos()[:, None, :], emb.sin()[:, None, :]
+        x1, x2 = x[..., :hd // 2], x[..., hd // 2:]
+        return x * cos + torch.cat([-x2, x1], -1) * sin
+
+    rows = list(ids_and_embd)
+    out = []
+    for _ in range(n_predict):
+        x = rows_to_x(rows)
+        n = x.shape[0]
+        pos = torch.arange(n)
+        mask = torch.full((n, n), float('-inf'), dtype=DT).triu(1)
+        for i in range(tc['num_hidden_layers']):
+            p = f'{pre}layers.{i}.'
+            h = rms(x, W[p + 'input_layernorm.weight'])
+            q = rope((h @ W[p + 'self_attn.q_proj.weight'].T).reshape(n, nh, hd), pos)
+            k = rope((h @ W[p + 'self_attn.k_proj.weight'].T).reshape(n, nkv, hd), pos)
+            v = (h @ W[p + 'self_attn.v_proj.weight'].T).reshape(n, nkv, hd)
+            k = k.repeat_interleave(nh // nkv, dim=1)
+            v = v.repeat_interleave(nh // nkv, dim=1)
+            a = torch.softmax((q.transpose(0, 1) @ k.permute(1, 2, 0)) * hd ** -0.5 + mask, -1) @ v.transpose(0, 1)
+            x = x + a.transpose(0, 1).reshape(n, nh * hd) @ W[p + 'self_attn.o_proj.weight'].T
+            h = rms(x, W[p + 'post_attention_layernorm.weight'])
+            g = h @ W[p + 'mlp.gate_proj.weight'].T
+            x = x + ((g * torch.sigmoid(g)) * (h @ W[p + 'mlp.up_proj.weight'].T)) @ W[p + 'mlp.down_proj.weight'].T
+        logits = rms(x[-1], W[pre + 'norm.weight']) @ W['lm_head.weight'].T
+        t = int(torch.argmax(logits))
+        out.append(t)
+        rows.append(t)
+    return out
+
+
 def hf_preprocess_clip(png: Path, pre: dict) -> np.ndarray:
     """CLIPImageProcessor: RGB, resize shortest edge (PIL, resample from config), center crop, rescale, normalize."""
     from PIL import Image
@@ -214,10 +266,13 @@ def main() -> None:
     ap.add_argument('--hf', required=True)
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument('--pixels', help='float32 [n, 3, S, S] preprocessed images')
+    g.add_argument('--lm-greedy', metavar='META_SCENARIO', help='META.json:SCENARIO -- HF llama LM greedy on that prompt (smolvlm, llava)')
+    ap.add_argument('--embd', help='with --lm-greedy: float32 [n_image_tokens, n_embd] image embeddings')
+    ap.add_argument('-n', type=int, default=16)
     g.add_argument('--images', nargs='+', help='PNG files, HF-preprocessed here (llava, gemma3)')
     ap.add_argument('--pixels-out')
     ap.add_argument('--emulate-llamacpp', action='store_true', help='llava: compute what llama.cpp computes (deviation check)')
-    ap.add_argument('--out', required=True)
+    ap.add_argument('--out', required=True, help='embeddings (float32) or, with --lm-greedy, a JSON list of token ids')
     args = ap.parse_args()
 
     hf = Path(args.hf)
@@ -225,6 +280,21 @@ def main() -> None:
     pre = json.loads((hf / 'preprocessor_config.json').read_text())
     W = load_safetensors(hf / 'model.safetensors')
     S = cfg['vision_config']['image_size']
+    if args.lm_greedy:
+        mpath, scen = args.lm_greedy.rsplit(':', 1)
+        sc = json.loads(Path(mpath).read_text())['scenarios'][scen]
+        emb = torch.from_numpy(np.fromfile(args.embd, dtype='<f4').astype(np.float64).reshape(sc['n_image_tokens'], -1))
+        rows, r = [], 0
+        for c in sc['chunks']:
+            if c['type'] == 'text':
+                rows += c['tokens']
+            else:
+                rows += [emb[r + k] for k in range(c['n_tokens'])]
+                r += c['n_tokens']
+        toks = llama_greedy(W, cfg, rows, args.n)
+        Path(args.out).write_text(json.dumps(toks) + '\n')
+        print(f'{args.out}: {toks}')
+        return
     if args.pixels:
         pix = np.fromfile(args.pixels, dtype='<f4')
         assert pix.size % (3 * S * S) == 0, f'{args.pixels}: not a multiple of 3x{S}x{S}'
