@@ -56,13 +56,15 @@ export function isClassifierModel(path: string | undefined): boolean {
 
 /**
  * Runs the classification path of `synflux run`.
- * @throws RequestError `BAD_OPTION` (no --image, --prompt/--mmproj given, bad --threads); the
+ * @throws RequestError `BAD_OPTION` (no --image, --prompt/--mmproj given, bad --threads, a
+ *   --backend other than cpu); the
  *   loader's ModelFormatError/ShapeError; ImageError for bad images
  */
 export async function classifyCommand(raw: RawRunOptions, io: CliIO): Promise<void> {
   const images = raw.image ?? [];
   if (images.length === 0) throw new RequestError('BAD_OPTION', `${raw.model} is an image classifier: give --image PATH`);
   if (raw.prompt !== undefined || raw.mmproj !== undefined) throw new RequestError('BAD_OPTION', `${raw.model} is an image classifier: --prompt and --mmproj do not apply`);
+  if (raw.backend !== undefined && raw.backend !== 'cpu') throw new RequestError('BAD_OPTION', `--backend ${raw.backend}: image classifiers run on the cpu backend only`);
   if (raw.threads !== undefined) {
     const n = Number(raw.threads);
     if (!Number.isInteger(n) || n < 1 || n > 1024) throw new RequestError('BAD_OPTION', `--threads ${raw.threads}: expected an integer in [1, 1024]`);
