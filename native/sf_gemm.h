@@ -17,7 +17,8 @@ typedef void (*sf_gemm_q8_0_fn)(int R, int64_t nb, const uint8_t *w, size_t w_ro
 int sf_gemm_q8_0_supported(void);
 /* Tile kernel for weights of `type`, or NULL: Q4_0, Q5_0, Q8_0 (Q8_0 activations packed by
  * sf_gemm_pack_q8_0), Q4_K in ggml's repacked-gemm float order (only for matrices with a
- * multiple of 8 rows) and Q6_K (both with Q8_K activations packed by sf_gemm_pack_q8_K). */
+ * multiple of 8 rows) and Q6_K (both with Q8_K activations packed by sf_gemm_pack_q8_K), Q4_1 and
+ * Q5_1 (Q8_1 activations packed by sf_gemm_pack_q8_1; yd then holds 8 floats per block). */
 sf_gemm_q8_0_fn sf_gemm_q8_0_kernel(int type);
 /* Packs 4 consecutive Q8_0 activation rows (a_row bytes apart, nb blocks each) into qs (nb × 128
  * bytes: per block the 4 tokens' quants) and d (nb × 4 floats: their scales, fp16 → fp32). */
@@ -27,5 +28,8 @@ void sf_gemm_pack_q8_0(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs,
 #define SF_GEMM_Q8K_BLOCK 1280
 /* Packs 4 consecutive Q8_K activation rows into qs (nb × SF_GEMM_Q8K_BLOCK bytes) and d (nb × 4). */
 void sf_gemm_pack_q8_K(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs, float *d);
+
+/* Packs 4 Q8_1 activation rows: quants as sf_gemm_pack_q8_0, d = per block the 4 scales then the 4 s. */
+void sf_gemm_pack_q8_1(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs, float *d);
 
 #endif

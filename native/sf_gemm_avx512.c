@@ -269,12 +269,91 @@ TILE_INLINE void q6_K_tile(const int R, int64_t nb, const uint8_t *w, size_t w_r
 }
 DEF_ENTRY(q6_K)
 
+/* ------------------------------------------------------------------ Q4_1 / Q5_1 (Q8_1 activations)
+ *
+ * As q4_1_rows / q5_1_rows in sf_dot_avx512.c (ggml_vec_dot_q4_1_q8_1 / q5_1 on x86): per block
+ * the exact int32 lanes Σ q·y times dx·dy into 8 float lanes, and summs += m·s (a separate fp32
+ * multiply and add per block, in block order); result hsum256(acc) + summs. The four tokens'
+ * summs run as the lanes of one 128-bit vector. Packing: sf_gemm_pack_q8_1 (quants as Q8_0's; the
+ * float array holds per block d[4] then s[4]). */
+void sf_gemm_pack_q8_1(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs, float *d) {
+  for (int64_t ib = 0; ib < nb; ib++) {
+    for (int t = 0; t < 4; t++) {
+      const sf_block_q8_1 *y = (const sf_block_q8_1 *)(act + (size_t)t * a_row) + ib;
+      memcpy(qs + ib * 128 + t * 32, y->qs, 32);
+      d[ib * 8 + t] = _cvtsh_ss(y->d);
+      d[ib * 8 + 4 + t] = _cvtsh_ss(y->s);
+    }
+  }
+}
+
+TILE_INLINE __m512i unpack_q4_1(const uint8_t *blk, float *dx, float *mx) {
+  const sf_block_q4_1 *b = (const sf_block_q4_1 *)blk;
+  *dx = _cvtsh_ss(b->d);
+  *mx = _cvtsh_ss(b->m);
+  const __m512i t = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)b->qs));
+  return _mm512_and_si512(_mm512_srlv_epi64(t, _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0)), _mm512_set1_epi8(0x0F));
+}
+TILE_INLINE __m512i unpack_q5_1(const uint8_t *blk, float *dx, float *mx) {
+  const sf_block_q5_1 *b = (const sf_block_q5_1 *)blk;
+  *dx = _cvtsh_ss(b->d);
+  *mx = _cvtsh_ss(b->m);
+  const __m512i t = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)b->qs));
+  const __m512i nib = _mm512_and_si512(_mm512_srlv_epi64(t, _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0)), _mm512_set1_epi8(0x0F));
+  uint32_t h;
+  memcpy(&h, b->qh, 4);
+  const __mmask64 k = (__mmask64)h | ((__mmask64)h << 32);
+  return _mm512_mask_add_epi8(nib, k, nib, _mm512_set1_epi8(0x10));
+}
+
+#define DEF_TILE1(NAME, UNPACK, BS)                                                                        \
+  TILE_INLINE void NAME##_tile(const int R, int64_t nb, const uint8_t *w, size_t w_row, const int8_t *yq,   \
+                               const float *yd, float *out) {                                           \
+    __m512 acc[4][2];                                                                                   \
+    __m128 summs[4];                                                                                    \
+    for (int r = 0; r < R; r++) { acc[r][0] = acc[r][1] = _mm512_setzero_ps(); summs[r] = _mm_setzero_ps(); } \
+    const __m512i zero = _mm512_setzero_si512();                                                        \
+    const __m512i i01 = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);               \
+    const __m512i i23 = _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2);               \
+    for (int64_t ib = 0; ib < nb; ib++) {                                                               \
+      const __m512i y01 = _mm512_loadu_si512(yq + ib * 128);                                            \
+      const __m512i y23 = _mm512_loadu_si512(yq + ib * 128 + 64);                                       \
+      const __m512 d4 = _mm512_castps128_ps512(_mm_loadu_ps(yd + ib * 8));                              \
+      const __m128 s4 = _mm_loadu_ps(yd + ib * 8 + 4);                                                  \
+      const __m512 dy01 = _mm512_permutexvar_ps(i01, d4), dy23 = _mm512_permutexvar_ps(i23, d4);        \
+      for (int r = 0; r < R; r++) {                                                                     \
+        float dx, mx;                                                                                   \
+        const __m512i q = UNPACK(w + (size_t)r * w_row + (size_t)ib * (BS), &dx, &mx);                   \
+        const __m512 dxv = _mm512_set1_ps(dx);                                                          \
+        summs[r] = _mm_add_ps(summs[r], _mm_mul_ps(_mm_set1_ps(mx), s4));                               \
+        const __m512i p01 = _mm512_dpbusd_epi32(zero, q, y01);                                          \
+        const __m512i p23 = _mm512_dpbusd_epi32(zero, q, y23);                                          \
+        acc[r][0] = _mm512_fmadd_ps(_mm512_mul_ps(dxv, dy01), _mm512_cvtepi32_ps(p01), acc[r][0]);      \
+        acc[r][1] = _mm512_fmadd_ps(_mm512_mul_ps(dxv, dy23), _mm512_cvtepi32_ps(p23), acc[r][1]);      \
+      }                                                                                                 \
+    }                                                                                                   \
+    for (int r = 0; r < R; r++) {                                                                       \
+      float sm[4];                                                                                      \
+      _mm_storeu_ps(sm, summs[r]);                                                                      \
+      out[r * 4 + 0] = hsum256(_mm512_castps512_ps256(acc[r][0])) + sm[0];                              \
+      out[r * 4 + 1] = hsum256(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r][0]), 1))) + sm[1]; \
+      out[r * 4 + 2] = hsum256(_mm512_castps512_ps256(acc[r][1])) + sm[2];                              \
+      out[r * 4 + 3] = hsum256(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r][1]), 1))) + sm[3]; \
+    }                                                                                                   \
+  }
+DEF_TILE1(q4_1, unpack_q4_1, 20)
+DEF_TILE1(q5_1, unpack_q5_1, 24)
+DEF_ENTRY(q4_1)
+DEF_ENTRY(q5_1)
+
 sf_gemm_q8_0_fn sf_gemm_q8_0_kernel(int type) {
   switch (type) {
     case SF_Q4_0: return q4_0_gemm;
     case SF_Q5_0: return q5_0_gemm;
     case SF_Q8_0: return q8_0_gemm;
     case SF_Q4_K: return q4_K_gemm;
+    case SF_Q4_1: return q4_1_gemm;
+    case SF_Q5_1: return q5_1_gemm;
     case SF_Q6_K: return q6_K_gemm;
     default: return NULL;
   }
@@ -287,6 +366,9 @@ void sf_gemm_pack_q8_0(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs,
 }
 sf_gemm_q8_0_fn sf_gemm_q8_0_kernel(int type) { (void)type; return NULL; }
 void sf_gemm_pack_q8_K(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs, float *d) {
+  (void)act; (void)a_row; (void)nb; (void)qs; (void)d;
+}
+void sf_gemm_pack_q8_1(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs, float *d) {
   (void)act; (void)a_row; (void)nb; (void)qs; (void)d;
 }
 #endif

@@ -288,6 +288,7 @@ typedef struct {
   float *pd;
   int64_t nb;  /* blocks per activation row */
   size_t pq_block; /* packed bytes per block of a 4-token group */
+  size_t pd_block; /* packed floats per block of a 4-token group */
   void (*pack)(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs, float *d);
   int64_t tb, n_tb;
   /* the shared counters live on their own cache lines, so claiming a chunk does not evict the
@@ -311,7 +312,7 @@ static void mm_quantize_task(void *vctx, int ith, int nth) {
     for (int64_t t = t0; t < t1; t++) c->qact(c->x + t * c->n_in, (uint8_t *)c->act + t * c->a_row, c->n_in);
     if (c->pq && t1 - t0 == 4) {
       const int64_t g = t0 / 4;
-      c->pack(c->act + (size_t)t0 * c->a_row, c->a_row, c->nb, c->pq + (size_t)g * c->nb * c->pq_block, c->pd + (size_t)g * c->nb * 4);
+      c->pack(c->act + (size_t)t0 * c->a_row, c->a_row, c->nb, c->pq + (size_t)g * c->nb * c->pq_block, c->pd + (size_t)g * c->nb * c->pd_block);
     }
   }
 }
@@ -349,7 +350,7 @@ static void mm_dot_chunk(const mm_ctx *c, int64_t chunk) {
     const int64_t tg = t0 + ((t1 - t0) & ~(int64_t)3);
     for (int64_t t = t0; t < tg; t += 4) {
       const int8_t *yq = c->pq + (size_t)(t / 4) * c->nb * c->pq_block;
-      const float *yd = c->pd + (size_t)(t / 4) * c->nb * 4;
+      const float *yd = c->pd + (size_t)(t / 4) * c->nb * c->pd_block;
       for (int64_t r = r0; r < r1; r += 4) {
         const int R = r1 - r < 4 ? (int)(r1 - r) : 4;
         float o[16];
@@ -394,7 +395,8 @@ int sf_matmul_multi(int type, int n_parts, const void *const *w, const int64_t *
   sf_gemm_q8_0_fn gemm = n_tok >= 4 && sf_get_path() == SF_PATH_AVX512 && sf_gemm_q8_0_supported() ? sf_gemm_q8_0_kernel(type) : NULL;
   c.nb = n_in / ta->blck;
   c.pq_block = tw->act_type == SF_Q8_K ? SF_GEMM_Q8K_BLOCK : 128;
-  c.pack = tw->act_type == SF_Q8_K ? sf_gemm_pack_q8_K : sf_gemm_pack_q8_0;
+  c.pack = tw->act_type == SF_Q8_K ? sf_gemm_pack_q8_K : tw->act_type == SF_Q8_1 ? sf_gemm_pack_q8_1 : sf_gemm_pack_q8_0;
+  c.pd_block = tw->act_type == SF_Q8_1 ? 8 : 4;
   int any_gemm = 0;
   for (int p = 0; p < n_parts; p++) {
     const int x8 = type == SF_Q4_K && n_out[p] % 8 == 0 && k->q4_K_x8 != NULL;
@@ -413,7 +415,7 @@ int sf_matmul_multi(int type, int n_parts, const void *const *w, const int64_t *
   } else {
     const size_t act_bytes = (c.a_row * (size_t)n_tok + 63) & ~(size_t)63;
     const size_t groups = gemm ? (size_t)(n_tok / 4) : 0;
-    const size_t pq_bytes = groups * (size_t)c.nb * c.pq_block, pd_bytes = groups * (size_t)c.nb * 4 * sizeof(float);
+    const size_t pq_bytes = groups * (size_t)c.nb * c.pq_block, pd_bytes = groups * (size_t)c.nb * c.pd_block * sizeof(float);
     const size_t need = act_bytes + pq_bytes + pd_bytes + 64;
     if (need > g_scratch_size) {
       void *p = NULL;
