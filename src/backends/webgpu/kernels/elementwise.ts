@@ -5,7 +5,8 @@
  * - `scale`: y = a · s (ggml_scale);
  * - `silu`, `gelu`: y = act(a); `swiglu`, `geglu`: y = act(a) · b (Shazeer 2020). SiLU
  *   x/(1+e^−x); GELU the tanh approximation (Hendrycks & Gimpel 2016), saturated as ggml's table
- *   (x ≤ −10 → 0, x ≥ 10 → x); ggml-cpu reads GELU from an F16 table, so results differ by its rounding;
+ *   (x ≤ −10 → 0, x ≥ 10 → x). `geglu` evaluates GELU as ggml-cpu's GGML_GELU_FP16 table does: x
+ *   rounded to F16, GELU of that, the result rounded to F16 (pack2x16float); `gelu` is unrounded;
  * - `copy`: y[yOff + i] = a[aOff + i] (writes K/V rows into the caches).
  * y may be a (in place); y may not be b.
  */
@@ -26,7 +27,7 @@ const EXPR: Record<ElementwiseOp, string> = {
   silu: 'silu(a)',
   gelu: 'gelu(a)',
   swiglu: 'silu(a) * B[p.bOff + i]',
-  geglu: 'gelu(a) * B[p.bOff + i]',
+  geglu: 'gelu16(a) * B[p.bOff + i]',
   copy: 'a',
 };
 const BINARY: ReadonlySet<ElementwiseOp> = new Set(['add', 'mul', 'swiglu', 'geglu']);
@@ -42,6 +43,12 @@ fn gelu(x: f32) -> f32 {
   if (x <= -10.0) { return 0.0; }
   if (x >= 10.0) { return x; }
   return 0.5 * x * (1.0 + tanh(0.7978845608028654 * x * (1.0 + 0.044715 * x * x)));
+}
+fn r16(x: f32) -> f32 { return unpack2x16float(pack2x16float(vec2<f32>(x, 0.0))).x; }
+fn gelu16(x: f32) -> f32 {
+  if (x <= -10.0) { return 0.0; }
+  if (x >= 10.0) { return x; }
+  return r16(gelu(r16(x)));
 }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
