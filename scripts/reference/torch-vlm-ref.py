@@ -229,6 +229,69 @@ def llama_greedy(W, cfg, ids_and_embd, n_predict):
     return out
 
 
+def gemma3_greedy(W, cfg, rows, groups, n_predict):
+    """HF Gemma3ForConditionalGeneration text definition, float64: token embeddings scaled by sqrt(d)
+    (image embeddings not), Gemma3RMSNorm (1 + w) around attention and MLP, q/k RMSNorm, rotate-half RoPE
+    with rope_local_base_freq on sliding layers and rope_theta on full ones ((i + 1) % 6 == 0), scale
+    query_pre_attn_scalar^-1/2, causal mask restricted to the last sliding_window keys on sliding layers,
+    OR bidirectional inside one image (token_type_ids mask), gelu(tanh) MLP, tied output. `groups[i]` is the
+    image index of row i, or -1 for text."""
+    tc = cfg['text_config']
+    pre = 'model.language_model.'
+    d, nh, nkv, hd = tc['hidden_size'], tc['num_attention_heads'], tc['num_key_value_heads'], tc['head_dim']
+    eps, win = tc['rms_norm_eps'], tc['sliding_window']
+    E = W[pre + 'embed_tokens.weight']
+
+    def rms(x, w):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * (1.0 + w)
+
+    def rope(x, pos, theta):
+        inv = 1.0 / theta ** (torch.arange(0, hd, 2, dtype=DT) / hd)
+        f = pos[:, None].to(DT) * inv[None, :]
+        emb = torch.cat([f, f], -1)
+        cos, sin = emb.cos()[:, None, :], emb.sin()[:, None, :]
+        x1, x2 = x[..., :hd // 2], x[..., hd // 2:]
+        return x * cos + torch.cat([-x2, x1], -1) * sin
+
+    rows, groups = list(rows), list(groups)
+    out = []
+    for _ in range(n_predict):
+        x = torch.stack([E[r] * math.sqrt(d) if isinstance(r, int) else r for r in rows])
+        n = x.shape[0]
+        pos = torch.arange(n)
+        qi, ki = pos[:, None], pos[None, :]
+        g = torch.tensor(groups)
+        same_img = (g[:, None] >= 0) & (g[:, None] == g[None, :])
+        full = (ki <= qi) | same_img
+        slide = ((ki <= qi) & (qi - ki < win)) | same_img
+        for i in range(tc['num_hidden_layers']):
+            p = f'{pre}layers.{i}.'
+            is_full = (i + 1) % 6 == 0
+            theta = tc['rope_theta'] if is_full else tc['rope_local_base_freq']
+            allowed = full if is_full else slide
+            h = rms(x, W[p + 'input_layernorm.weight'])
+            q = (h @ W[p + 'self_attn.q_proj.weight'].T).reshape(n, nh, hd)
+            k = (h @ W[p + 'self_attn.k_proj.weight'].T).reshape(n, nkv, hd)
+            v = (h @ W[p + 'self_attn.v_proj.weight'].T).reshape(n, nkv, hd)
+            q = rope(rms(q, W[p + 'self_attn.q_norm.weight']), pos, theta)
+            k = rope(rms(k, W[p + 'self_attn.k_norm.weight']), pos, theta)
+            k = k.repeat_interleave(nh // nkv, dim=1)
+            v = v.repeat_interleave(nh // nkv, dim=1)
+            sc = (q.transpose(0, 1) @ k.permute(1, 2, 0)) * tc['query_pre_attn_scalar'] ** -0.5
+            sc = sc.masked_fill(~allowed[None], float('-inf'))
+            a = (torch.softmax(sc, -1) @ v.transpose(0, 1)).transpose(0, 1).reshape(n, nh * hd)
+            x = x + rms(a @ W[p + 'self_attn.o_proj.weight'].T, W[p + 'post_attention_layernorm.weight'])
+            h = rms(x, W[p + 'pre_feedforward_layernorm.weight'])
+            m = act('gelu_pytorch_tanh', h @ W[p + 'mlp.gate_proj.weight'].T) * (h @ W[p + 'mlp.up_proj.weight'].T)
+            x = x + rms(m @ W[p + 'mlp.down_proj.weight'].T, W[p + 'post_feedforward_layernorm.weight'])
+        logits = rms(x[-1], W[pre + 'norm.weight']) @ E.T
+        t = int(torch.argmax(logits))
+        out.append(t)
+        rows.append(t)
+        groups.append(-1)
+    return out
+
+
 def hf_preprocess_clip(png: Path, pre: dict) -> np.ndarray:
     """CLIPImageProcessor: RGB, resize shortest edge (PIL, resample from config), center crop, rescale, normalize."""
     from PIL import Image
@@ -266,7 +329,7 @@ def main() -> None:
     ap.add_argument('--hf', required=True)
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument('--pixels', help='float32 [n, 3, S, S] preprocessed images')
-    g.add_argument('--lm-greedy', metavar='META_SCENARIO', help='META.json:SCENARIO -- HF llama LM greedy on that prompt (smolvlm, llava)')
+    g.add_argument('--lm-greedy', metavar='META_SCENARIO', help='META.json:SCENARIO -- HF LM greedy on that prompt (llama: smolvlm, llava; gemma3)')
     ap.add_argument('--embd', help='with --lm-greedy: float32 [n_image_tokens, n_embd] image embeddings')
     ap.add_argument('-n', type=int, default=16)
     g.add_argument('--images', nargs='+', help='PNG files, HF-preprocessed here (llava, gemma3)')
@@ -284,14 +347,20 @@ def main() -> None:
         mpath, scen = args.lm_greedy.rsplit(':', 1)
         sc = json.loads(Path(mpath).read_text())['scenarios'][scen]
         emb = torch.from_numpy(np.fromfile(args.embd, dtype='<f4').astype(np.float64).reshape(sc['n_image_tokens'], -1))
-        rows, r = [], 0
+        rows, groups, r, gi = [], [], 0, 0
         for c in sc['chunks']:
             if c['type'] == 'text':
                 rows += c['tokens']
+                groups += [-1] * len(c['tokens'])
             else:
                 rows += [emb[r + k] for k in range(c['n_tokens'])]
+                groups += [gi] * c['n_tokens']
                 r += c['n_tokens']
-        toks = llama_greedy(W, cfg, rows, args.n)
+                gi += 1
+        if cfg['model_type'] == 'gemma3':
+            toks = gemma3_greedy(W, cfg, rows, groups, args.n)
+        else:
+            toks = llama_greedy(W, cfg, rows, args.n)
         Path(args.out).write_text(json.dumps(toks) + '\n')
         print(f'{args.out}: {toks}')
         return

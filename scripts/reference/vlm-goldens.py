@@ -196,20 +196,27 @@ def run_family(fam: str) -> None:
         print(f'[{fam}] {name}: image tokens {d["n_image_tokens"]}, llama.cpp vs torch rel {entry["llamacpp_vs_torch_rel_err"]:.3g}, '
               f'cli match {entry["llama_mtmd_cli"]["matches_greedy_text"]}', flush=True)
 
-    # HF LM in torch (llama families): the prompt rows from the chunk layout + the reference image
-    # embeddings -> greedy; checks the LM half of the HF export independently of llama.cpp
-    if man['lm_arch'] == 'llama':
-        mtmp = tmp / 'meta-partial.json'
-        mtmp.write_text(json.dumps({'scenarios': scen_meta}))
-        for name, entry in scen_meta.items():
-            ref_file, ref_greedy = (entry['torch_embd_file'], entry['hf']['greedy']) if fam == 'llava' else (entry['embd_file'], entry['llamacpp']['greedy'])
-            o = tmp / f'{name}.lm.json'
+    # HF LM in torch: the prompt rows from the chunk layout + the reference image embeddings -> greedy;
+    # checks the LM half of the HF export (and, for Gemma 3, the bidirectional image attention)
+    # independently of llama.cpp
+    mtmp = tmp / 'meta-partial.json'
+    mtmp.write_text(json.dumps({'scenarios': scen_meta}))
+    for name, entry in scen_meta.items():
+        if fam == 'llava':
+            checks = [('torch_lm', entry['torch_embd_file'], entry['hf']['greedy'])]
+        else:
+            checks = [('torch_lm', entry['embd_file'], entry['llamacpp']['greedy'])]
+        if fam == 'gemma3':
+            checks.append(('torch_lm_hf_path', entry['hf_torch_embd_file'], entry['hf']['greedy']))
+        for key, ref_file, ref_greedy in checks:
+            o = tmp / f'{name}.{key}.json'
             sh([TORCH_PY, str(ROOT / 'scripts/reference/torch-vlm-ref.py'), '--hf', str(ck / 'hf'), '--lm-greedy', f'{mtmp}:{name}',
                 '--embd', str(out / ref_file), '-n', str(N_PREDICT), '--out', str(o)])
             toks = json.loads(o.read_text())
-            entry['torch_lm'] = {'greedy': toks, 'matches': toks == ref_greedy[:len(toks)] and len(ref_greedy) == len(toks),
-                                 'how': f'HF LlamaForCausalLM definition in torch (float64) from hf/model.safetensors on {ref_file}'}
-            print(f'[{fam}] {name}: torch HF LM greedy matches {entry["torch_lm"]["matches"]}', flush=True)
+            arch = 'Gemma3ForConditionalGeneration text' if fam == 'gemma3' else 'LlamaForCausalLM'
+            entry[key] = {'greedy': toks, 'matches': toks[:len(ref_greedy)] == ref_greedy,
+                          'how': f'HF {arch} definition in torch (float64) from hf/model.safetensors on {ref_file}'}
+            print(f'[{fam}] {name}: torch HF LM greedy ({key}) matches {entry[key]["matches"]}', flush=True)
 
     meta = {
         'family': fam,
