@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build wasm/synflux.wasm: the portable native kernels (native/sf_quant.c, sf_dot_scalar.c,
 # sf_attn.c) plus wasm/glue.c (exports, matmul driver), wasm/pool.c (worker pool over shared
-# memory), wasm/alloc.c (locked allocator), wasm/sf_dot_simd128.c (SIMD128 dot products) and
+# memory), wasm/alloc.c (locked allocator), wasm/sf_dot_simd128.c (SIMD128 dot products),
+# wasm/sf_attn_simd128.c (the attention kernels sf_attn.c calls on its SIMD path) and
 # wasm/libm.c, with plain clang + wasm-ld (Debian: apt-get install clang lld). Threads proposal:
 # -matomics, and the module imports a shared memory (env.memory, 256..65536 pages) that the main
 # thread and every worker instantiate the module on (src/backends/wasm/threads.ts).
@@ -19,7 +20,7 @@ trap 'rm -rf "$TMP"' EXIT
 CFLAGS=(--target=wasm32 -O3 -msimd128 -matomics -mbulk-memory -mmutable-globals -mnontrapping-fptoint -msign-ext -ffreestanding -nostdlibinc
   -isystem wasm/include -Inative -ffp-contract=off -fno-math-errno -g0 -std=c11 -Wall -Wextra -Wno-unused-parameter
   -ffile-prefix-map="$PWD"=. -fno-ident)
-SRCS=(native/sf_quant.c native/sf_dot_scalar.c native/sf_attn.c wasm/sf_dot_simd128.c wasm/libm.c wasm/alloc.c wasm/pool.c wasm/glue.c)
+SRCS=(native/sf_quant.c native/sf_dot_scalar.c native/sf_attn.c wasm/sf_dot_simd128.c wasm/sf_attn_simd128.c wasm/libm.c wasm/alloc.c wasm/pool.c wasm/glue.c)
 OBJS=()
 for s in "${SRCS[@]}"; do
   o="$TMP/$(basename "${s%.c}").o"

@@ -27,15 +27,9 @@ static const sf_kernel_table *table(void) {
   return &g_table;
 }
 const sf_kernel_table *sf_kernels(void) { return table(); }
-int sf_get_path(void) { return SF_PATH_SCALAR; }
-int sf_attn_avx512_compiled(void) { return 0; }
-float sf_attn_dot64_avx512(const float *x, const float *y, int64_t nb) { (void)x; (void)y; (void)nb; return 0; }
-float sf_attn_dot16_avx512(const float *x, const float *y, int64_t nb) { (void)x; (void)y; (void)nb; return 0; }
-double sf_attn_exp16_avx512(float *y, const float *x, float max, int64_t nb, double sum) { (void)y; (void)x; (void)max; (void)nb; return sum; }
-/* Never called: sf_attn_avx512_compiled() is 0 in the WASM build, so sf_attn.c takes its portable paths. */
-void sf_attn_dot64x4_avx512(const float *x0, int64_t stride, const float *y, int64_t nb, float *out) { (void)x0; (void)stride; (void)y; (void)nb; (void)out; __builtin_trap(); }
-void sf_attn_dot16x4_avx512(const float *x0, int64_t stride, const float *y, int64_t nb, float *out) { (void)x0; (void)stride; (void)y; (void)nb; (void)out; __builtin_trap(); }
-void sf_attn_swiglu16_avx512(float *y, const float *x, const float *g, int64_t nb) { (void)y; (void)x; (void)g; (void)nb; __builtin_trap(); }
+/* "AVX-512" selects sf_attn.c's SIMD entry points, which wasm/sf_attn_simd128.c implements with the
+ * scalar lane emulation's exact results; nothing else in this build reads the path. */
+int sf_get_path(void) { return SF_PATH_AVX512; }
 
 /* ------------------------------------------------------------------ type info */
 

@@ -117,7 +117,7 @@ test('wasm matmul / matmulMulti: 1, 2, 3 threads and the unshared instance = nat
   assert.throws(() => w.matmulMulti(GGMLType.Q4_1, 32, new Float32Array(32), 1, new Uint8Array(10), 4, new Float32Array(4), new Uint8Array(80), 4, new Float32Array(4)), RangeError);
 });
 
-test('wasm attention and GLU give the same bits at 1, 2 and 3 threads', { skip, timeout: 120_000 }, async () => {
+test('wasm attention and GLU: the same bits at 1, 2 and 3 threads, and as native scalar on extreme inputs', { skip, timeout: 120_000 }, async () => {
   const w = await wasmKernels();
   const nHead = 9, nHeadKv = 3, dk = 64, dv = 64, nCtx = 512;
   for (const [nTok, pos0] of [[1, 200], [40, 0]] as const) {
@@ -137,6 +137,32 @@ test('wasm attention and GLU give the same bits at 1, 2 and 3 threads', { skip, 
     });
     assert.equal(sameBits(outs[1]!, outs[0]!), null, `attention nTok=${nTok} 2 threads`);
     assert.equal(sameBits(outs[2]!, outs[0]!), null, `attention nTok=${nTok} 3 threads`);
+  }
+  // scores spread over hundreds (exp underflow to subnormal/zero inside ggml_v_expf): vs native scalar
+  {
+    const nTok = 3, pos0 = 70, used = pos0 + nTok;
+    const q = gaussian(nTok * nHead * dk, 11, 6);
+    const kc = new Float32Array(nCtx * nHeadKv * dk);
+    kc.set(gaussian(used * nHeadKv * dk, 12, 6));
+    const vt = new Float32Array(nCtx * nHeadKv * dv).fill(0);
+    const vv = gaussian(nHeadKv * dv * nCtx, 13);
+    for (let r = 0; r < nHeadKv * dv; r++) vt.set(vv.subarray(r * nCtx, r * nCtx + used), r * nCtx);
+    const shape = { nTok, pos0, nHead, nHeadKv, headDimK: dk, headDimV: dv, nCtx, scale: 1, window: 0 };
+    const a = new Float32Array(nTok * nHead * dv), b = new Float32Array(nTok * nHead * dv);
+    w.setThreads(2);
+    w.attention(q, kc, vt, a, shape);
+    withScalar(() => native().attention(q, kc, vt, b, shape));
+    assert.equal(sameBits(a, b), null, 'attention with wide scores vs native scalar');
+  }
+  // SwiGLU over [-300, 300] (exp overflow/underflow lanes) vs native scalar
+  {
+    const n = 4096;
+    const g = Float32Array.from({ length: n }, (_, i) => (i - n / 2) * (300 / (n / 2)));
+    const u = gaussian(n, 14);
+    const a = new Float32Array(n), b = new Float32Array(n);
+    w.swiglu(g, u, a, n);
+    withScalar(() => native().swiglu(g, u, b, n));
+    assert.equal(sameBits(a, b), null, 'swiglu wide range vs native scalar');
   }
   const n = 40000; // above the 2×4096 single-chunk limit of sf_attn.c's element-wise jobs
   const g = gaussian(n, 4, 4), u = gaussian(n, 5);
