@@ -1,6 +1,6 @@
 /**
- * `synflux convert --from tfjs PATH --out OUT.gguf`: converts a TF.js Keras MobileNetV2 classifier
- * (model.json + .bin shards, or nsfwjs's model.min.js bundle) into a MobileNetV2 GGUF (layout:
+ * `synflux convert --from tfjs PATH --out OUT.gguf`: converts a TF.js MobileNetV2 classifier — a
+ * Keras layers model or a GraphDef graph model (model.json + .bin shards, or nsfwjs's model.min.js bundle) — into a MobileNetV2 GGUF (layout:
  * src/models/vision/mobilenetv2-weights.ts). Batch norm is folded, weights are stored F32
  * (or F16 with `--type f16`). Labels: `--labels` (comma-separated list, or a file with a JSON array
  * or one label per line), else nsfwjs's own labels when the model lies inside the nsfwjs package.
@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { RequestError } from '../core/errors.js';
 import { writeGGUF } from '../formats/gguf/writer.js';
+import { graphToMobileNetV2 } from '../formats/tfjs/graph-mobilenetv2.js';
 import { kerasToMobileNetV2 } from '../formats/tfjs/keras-mobilenetv2.js';
 import { readTfjsModel } from '../formats/tfjs/model.js';
 import { nsfwjsLabelsFor } from '../formats/tfjs/nsfwjs-labels.js';
@@ -52,7 +53,7 @@ export async function convertCommand(path: string, opts: RawConvertOptions, io: 
   const t0 = performance.now();
   const model = readTfjsModel(path);
   const labels = opts.labels !== undefined ? parseLabels(opts.labels) : nsfwjsLabelsFor(model.source);
-  const weights = kerasToMobileNetV2(model, labels ? { labels } : {});
+  const weights = (model.kind === 'graph-model' ? graphToMobileNetV2 : kerasToMobileNetV2)(model, labels ? { labels } : {});
   const name = opts.name ?? `${basename(dirname(model.source))} (TF.js)`;
   const spec = mobileNetV2ToGGUF(weights, name, type);
   writeGGUF(opts.out, spec);

@@ -16,19 +16,12 @@
  */
 import { ModelFormatError } from '../../core/errors.js';
 import { tfSamePadding } from '../../nn/conv.js';
-import type {
-  ConvLayer, DenseActivation, DenseLayer, DepthwiseLayer, InvertedResidualBlock, MobileNetV2Weights, Pads,
-} from '../../models/vision/mobilenetv2-weights.js';
+import type { MobileNetV2Weights } from '../../models/vision/mobilenetv2-weights.js';
 import type { TfjsModel } from './model.js';
+import { assembleMobileNetV2, unsupported as bad, type ConvOp, type MobileNetV2Options, type Op } from './mobilenetv2-ops.js';
 
 /** Options of {@link kerasToMobileNetV2}. */
-export interface KerasMobileNetV2Options {
-  /** Class labels, one per output (optional; TF.js models do not carry them). */
-  labels?: readonly string[];
-  /** Input normalization `(rgb - mean) / std` with rgb in [0, 255] (default mean 0, std 255: nsfwjs's `x / 255`). */
-  mean?: readonly [number, number, number];
-  std?: readonly [number, number, number];
-}
+export type KerasMobileNetV2Options = MobileNetV2Options;
 
 interface KLayer {
   name: string;
@@ -37,38 +30,8 @@ interface KLayer {
   inbound: string[];
 }
 
-interface ConvOp {
-  kind: 'conv' | 'dw';
-  layer: string;
-  input: number;
-  h: number;
-  w: number;
-  oh: number;
-  ow: number;
-  kh: number;
-  kw: number;
-  cin: number;
-  cout: number;
-  stride: number;
-  pads: [number, number, number, number];
-  /** TF layout: conv HWIO, depthwise [kh, kw, c]. */
-  weight: Float64Array;
-  bias: Float64Array;
-  bn: boolean;
-  act: 'none' | 'relu6';
-}
-interface AddOp { kind: 'add'; layer: string; inputs: [number, number] }
-interface PoolOp { kind: 'pool'; layer: string; input: number; size: number }
-interface DenseOp { kind: 'dense'; layer: string; input: number; nIn: number; nOut: number; weight: Float32Array; bias: Float32Array; activation: DenseActivation }
-interface FlattenOp { kind: 'flatten'; layer: string; input: number }
-type Op = ConvOp | AddOp | PoolOp | DenseOp | FlattenOp;
-
 /** A value flowing between layers: the op that produced it and pending zero padding. */
 interface Value { op: number; pad: [number, number, number, number]; h: number; w: number; c: number }
-
-function bad(msg: string): never {
-  throw new ModelFormatError('TFJS_UNSUPPORTED_TOPOLOGY', `not a Keras MobileNetV2 this converter supports: ${msg}`);
-}
 
 function pair(v: unknown, what: string): [number, number] {
   if (Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x) && x > 0)) return [v[0] as number, v[1] as number];
@@ -256,91 +219,6 @@ export function kerasToMobileNetV2(model: TfjsModel, opts: KerasMobileNetV2Optio
         bad(`layer ${l.name} of class ${l.className}`);
     }
   }
-  return assemble(ops, imageSize, opts);
+  return assembleMobileNetV2(ops, imageSize, opts);
 }
 
-function convLayer(op: ConvOp): ConvLayer {
-  return { kh: op.kh, kw: op.kw, cin: op.cin, cout: op.cout, weight: Float32Array.from(op.weight), bias: Float32Array.from(op.bias) };
-}
-function dwLayer(op: ConvOp): DepthwiseLayer {
-  return { kh: op.kh, kw: op.kw, c: op.cin, weight: Float32Array.from(op.weight), bias: Float32Array.from(op.bias) };
-}
-
-/** Matches the op list against the MobileNetV2 structure. */
-function assemble(ops: Op[], imageSize: number, opts: KerasMobileNetV2Options): MobileNetV2Weights {
-  let i = 0;
-  const at = (k: number): Op | undefined => ops[k];
-  const chained = (op: Op, k: number): void => {
-    if ('input' in op && op.input !== k - 1) bad(`${op.layer} does not read the previous op's output`);
-  };
-  const stem = at(0);
-  if (!stem || stem.kind !== 'conv' || stem.act !== 'relu6' || stem.input !== -1) bad('the first op must be a conv with ReLU6 on the input');
-  const stemPads = stem.pads as Pads;
-  i = 1;
-  let blockInput = 0; // op index of the current block's input
-  const blocks: InvertedResidualBlock[] = [];
-  for (;;) {
-    const a = at(i), b = at(i + 1);
-    const isPointwise = (o: Op | undefined): o is ConvOp => !!o && o.kind === 'conv' && o.kh === 1 && o.kw === 1 && o.stride === 1 && o.pads.every((p) => p === 0);
-    let expand: ConvOp | undefined;
-    let k = i;
-    if (isPointwise(a) && a.act === 'relu6' && b?.kind === 'dw') {
-      chained(a, k);
-      expand = a;
-      k++;
-    } else if (a?.kind !== 'dw') break;
-    const dw = at(k) as ConvOp;
-    chained(dw, k);
-    if (dw.act !== 'relu6') bad(`${dw.layer}: depthwise conv without ReLU6`);
-    const proj = at(k + 1);
-    if (!isPointwise(proj) || proj.act !== 'none') bad(`${dw.layer} is not followed by a linear 1×1 projection`);
-    chained(proj, k + 1);
-    let next = k + 2;
-    let residual = false;
-    const add = at(next);
-    if (add?.kind === 'add') {
-      const ins = [...add.inputs].sort((x, y) => x - y);
-      if (ins[0] !== blockInput || ins[1] !== k + 1) bad(`${add.layer} is not the residual of its block`);
-      residual = true;
-      next++;
-    }
-    blocks.push({
-      ...(expand ? { expand: convLayer(expand) } : {}),
-      depthwise: dwLayer(dw), project: convLayer(proj), stride: dw.stride, pads: dw.pads as Pads, residual,
-    });
-    blockInput = next - 1;
-    i = next;
-  }
-  const head = at(i);
-  if (!head || head.kind !== 'conv' || head.act !== 'relu6' || head.kh !== 1 || head.kw !== 1 || head.stride !== 1) bad(`expected the 1×1 head conv with ReLU6 at ${head?.layer ?? 'the end'}`);
-  chained(head, i);
-  const pool = at(i + 1);
-  if (!pool || pool.kind !== 'pool') bad('expected average pooling after the head conv');
-  chained(pool, i + 1);
-  if (head.oh !== head.ow) bad('the head feature map is not square');
-  if (Math.floor(head.oh / pool.size) !== 1) bad(`pooling ${pool.size}×${pool.size} of a ${head.oh}×${head.ow} map leaves more than one pixel; only global pooling is supported`);
-  i += 2;
-  const flat = at(i);
-  if (flat?.kind === 'flatten') {
-    chained(flat, i);
-    i++;
-  }
-  const fc: DenseLayer[] = [];
-  let prevOut = head.cout;
-  for (; i < ops.length; i++) {
-    const d = at(i)!;
-    if (d.kind !== 'dense') bad(`${d.layer}: expected dense layers to the end`);
-    chained(d, i);
-    if (d.nIn !== prevOut) bad(`${d.layer}: takes ${d.nIn} inputs, gets ${prevOut}`);
-    fc.push({ nIn: d.nIn, nOut: d.nOut, weight: d.weight, bias: d.bias, activation: d.activation });
-    prevOut = d.nOut;
-  }
-  if (opts.labels && opts.labels.length !== prevOut) bad(`${opts.labels.length} labels for ${prevOut} outputs`);
-  return {
-    config: {
-      imageSize, mean: opts.mean ?? [0, 0, 0], std: opts.std ?? [255, 255, 255], resize: 'bilinear_align_corners', reluMax: 6,
-      stemStride: stem.stride, stemPads, poolSize: pool.size, classCount: prevOut, ...(opts.labels ? { labels: [...opts.labels] } : {}),
-    },
-    stem: convLayer(stem), blocks, head: convLayer(head), fc,
-  };
-}

@@ -13,6 +13,8 @@
  *   metadata
  *     mobilenetv2.image_size             u32     input height = width (pixels)
  *     mobilenetv2.image_mean/image_std   f32[3]  input = (rgb - mean) / std, rgb in [0, 255]
+ *     mobilenetv2.input_scale/input_offset f32   optional: the graph's own input transform after
+ *                                                normalization, x = x * scale - offset (TF-Hub models)
  *     mobilenetv2.image_resize           string  how the image reaches image_size:
  *                                                "bilinear_align_corners" (tf.image.resizeBilinear,
  *                                                alignCorners = true, on the normalized image)
@@ -96,6 +98,9 @@ export interface MobileNetV2Config {
   /** Per-channel (R, G, B) mean and std: input = (rgb - mean) / std with rgb in [0, 255]. */
   readonly mean: readonly [number, number, number];
   readonly std: readonly [number, number, number];
+  /** Optional transform the network applies to its normalized input: `x * inputScale - inputOffset` (float32 ops). */
+  readonly inputScale?: number;
+  readonly inputOffset?: number;
   /** Resampling to `imageSize` (only `bilinear_align_corners`, what nsfwjs does, is defined). */
   readonly resize: 'bilinear_align_corners';
   /** ReLU clamp (6). */
@@ -168,6 +173,10 @@ export function mobileNetV2ToGGUF(m: MobileNetV2Weights, name: string, type: Mob
     { key: `${P}.class_count`, type: GGUFValueType.UINT32, value: c.classCount },
     { key: `${P}.batch_norm`, type: GGUFValueType.STRING, value: 'folded' },
   ];
+  if (c.inputScale !== undefined || c.inputOffset !== undefined) {
+    md.push({ key: `${P}.input_scale`, type: GGUFValueType.FLOAT32, value: c.inputScale ?? 1 });
+    md.push({ key: `${P}.input_offset`, type: GGUFValueType.FLOAT32, value: c.inputOffset ?? 0 });
+  }
   if (c.labels) md.push({ key: `${P}.class_labels`, type: GGUFValueType.ARRAY, arrayType: GGUFValueType.STRING, value: [...c.labels] });
   const tensors: GGUFTensorEntry[] = [];
   const add = (tname: string, shape: number[], data: Float32Array): void => {
@@ -335,8 +344,15 @@ export function mobileNetV2FromGGUF(g: GGUFFile): MobileNetV2Weights {
   const nOut = fc.length ? fc[fc.length - 1]!.nOut : head.cout;
   if (nOut !== classCount) fail('MNV2_BAD_METADATA', `class_count ${classCount} but the classifier has ${nOut} outputs`);
   const stemPads = numArray(g, `${P}.stem.padding`, 4) as unknown as Pads;
+  const inputScale = g.metadata.get(`${P}.input_scale`), inputOffset = g.metadata.get(`${P}.input_offset`);
+  if ((inputScale !== undefined || inputOffset !== undefined) && (typeof inputScale !== 'number' || typeof inputOffset !== 'number' || !Number.isFinite(inputScale) || !Number.isFinite(inputOffset))) {
+    fail('MNV2_BAD_METADATA', 'input_scale and input_offset must both be finite numbers');
+  }
   return {
-    config: { imageSize, mean, std, resize: 'bilinear_align_corners', reluMax, stemStride, stemPads, poolSize, classCount, ...(labels ? { labels } : {}) },
+    config: {
+      imageSize, mean, std, resize: 'bilinear_align_corners', reluMax, stemStride, stemPads, poolSize, classCount, ...(labels ? { labels } : {}),
+      ...(typeof inputScale === 'number' ? { inputScale, inputOffset: inputOffset as number } : {}),
+    },
     stem, blocks, head, fc,
   };
 }

@@ -2,7 +2,7 @@
  * MobileNetV2 classifier forward pass (layout and references in mobilenetv2-weights.ts) on
  * channels-last float32 feature maps. Convolutions run in C (native/sf_conv.c) or, with
  * `kernels: 'reference'`, in the TypeScript reference (src/nn/conv.ts) — bit-identical.
- * The rest follows TF.js's CPU kernels' arithmetic (tfjs-backend-cpu 4.22.0): residual add in
+ * An optional input transform `x * inputScale - inputOffset` (TF-Hub graphs) comes first. The rest follows TF.js's CPU kernels' arithmetic (tfjs-backend-cpu 4.22.0): residual add in
  * float32; average pool summed in float64 and divided by the window size; dense layers
  * accumulated in float64 (as its batchMatMul does in JS numbers) plus the bias; softmax
  * `exp(x - max) / sum` in float64.
@@ -88,7 +88,14 @@ export class MobileNetV2 {
     };
     const NOPAD: Pads = [0, 0, 0, 0];
 
-    let { y: x, h, w: wd } = conv(input, S, S, w.stem, w.config.stemStride, w.config.stemPads, relu);
+    let net = input;
+    if (w.config.inputScale !== undefined) {
+      // The graph's own input transform (TF-Hub `hub_input`: Mul then Sub, each in float32).
+      const a = Math.fround(w.config.inputScale), b = Math.fround(w.config.inputOffset ?? 0);
+      net = new Float32Array(input.length);
+      for (let i = 0; i < input.length; i++) net[i] = Math.fround(input[i]! * a) - b;
+    }
+    let { y: x, h, w: wd } = conv(net, S, S, w.stem, w.config.stemStride, w.config.stemPads, relu);
     keep('stem', x, h, wd, w.stem.cout);
     let c = w.stem.cout;
     w.blocks.forEach((b, i) => {
