@@ -18,9 +18,10 @@
  *   fixture images (`node scripts/fetch-fixtures.mjs ocr-images smollm2`). The opaque ONNX bricks
  *   and the host steps are calibrated first (their mean measured ms in a sequential run), so
  *   the comparison checks the LM cost model, the transfers and the composition.
- * - `vlm`: hook for the SmolVLM-style random checkpoint (vision brick → LM). Not wired yet: the
- *   vision encoder (src/models/vision) runs synchronously on the main thread; it needs a worker
- *   host like LmHost (src/bricks/device-worker.ts `HostedSpec`) before the executor can overlap it.
+ * - `vlm`: the SmolVLM-style random checkpoint (`--vlm DIR`, default .cache/vlm/smolvlm: model.gguf,
+ *   mmproj.gguf, image.png, image2.png from scripts/reference/make-random-vlm.py): vision encoder +
+ *   projector (worker-hosted, cpu) → LM fed the image embeddings (cpu or wasm). Priced at the tiles
+ *   and prompt positions observed in a first sequential run.
  *
  * `--kill DEVICE@K` then runs the picked placement pipelined with DEVICE failing after K brick runs
  * (src/bricks/fault.ts) and the planner as re-planner, and compares the outputs with an unfailed run.
@@ -30,7 +31,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/core/package-root.js';
 import { plan, type PlanBrick, type Candidate } from '../src/bricks/planner.js';
@@ -47,7 +48,7 @@ const { values } = parseArgs({
   options: {
     suite: { type: 'string', default: 'matmul' }, items: { type: 'string', default: '20' }, profile: { type: 'string' },
     'max-candidates': { type: 'string', default: '18' }, 'gen-tokens': { type: 'string', default: '16' }, json: { type: 'boolean' },
-    'write-calibration': { type: 'string' }, rounds: { type: 'string', default: '1' }, kill: { type: 'string' },
+    'write-calibration': { type: 'string' }, rounds: { type: 'string', default: '1' }, kill: { type: 'string' }, vlm: { type: 'string' },
   },
 });
 const root = packageRoot();
@@ -64,7 +65,7 @@ interface Suite {
   /** Placement used for the calibration run. */
   basePlacement: Record<string, string>;
   /** Re-prices modelled bricks from what the calibration run observed (e.g. the real prompt lengths). */
-  recost?: (observed: { promptTokens: number[] }) => PlanBrick[];
+  recost?: (observed: { promptTokens: number[]; tiles: number[] }) => PlanBrick[];
 }
 
 function matmulSuite(): Suite {
@@ -129,14 +130,54 @@ async function ocrLmSuite(): Promise<Suite> {
   };
 }
 
+async function vlmSuite(): Promise<Suite> {
+  const { openGGUF } = await import('../src/formats/gguf/reader.js');
+  const { visionConfigFromGGUF } = await import('../src/models/vision/config.js');
+  const { createVisionWorkerBrick } = await import('../src/bricks/vision-host.js');
+  const { visionPlanBrick } = await import('../src/bricks/plan-bricks.js');
+  const dir = values.vlm ?? join(root, '.cache', 'vlm', 'smolvlm');
+  const model = join(dir, 'model.gguf'), mmproj = join(dir, 'mmproj.gguf');
+  const images = ['image.png', 'image2.png'].map((f) => join(dir, f));
+  for (const f of [model, mmproj, ...images]) if (!existsSync(f)) throw new Error(`${f} missing: run scripts/reference/make-random-vlm.py (see tests/vision)`);
+  const cfg = visionConfigFromGGUF(openGGUF(mmproj));
+  const gen = Number(values['gen-tokens']);
+  const lm: LmBrickSpec = { kind: 'lm', name: 'lm', model, maxTokens: gen, chat: false, contextSize: 2048, image: { projector: cfg.projector, nEmbdOut: cfg.nEmbdOut } };
+  const stages: StageSpec[] = [
+    { name: 'vision', devices: ['cpu'], create: (d) => createVisionWorkerBrick({ kind: 'vision', name: 'vision', mmproj }, d, { threads: 1 }) },
+    { name: 'lm', devices: ['cpu', 'wasm'], create: (d) => createLmBrick(lm, d, { threads: 1 }) },
+  ];
+  const shape = lmShapeFromGGUF(openGGUF(model));
+  const bytes = images.map((f) => new Uint8Array(readFileSync(f)));
+  const price = (tiles: number, promptTokens: number): PlanBrick[] => {
+    return [
+      { ...(visionPlanBricks[tiles] ?? visionPlanBricks[1]!) },
+      { name: 'lm', devices: ['cpu', 'wasm'], cost: lmCost(shape, promptTokens, gen, 2048) },
+    ];
+  };
+  const visionPlanBricks: Record<number, PlanBrick> = {};
+  for (const t of [1, 2, 3, 4, 5, 7, 10, 13, 17]) visionPlanBricks[t] = (await visionPlanBrick(mmproj, { tiles: t })).brick;
+  return {
+    stages,
+    planBricks: price(1, 64),
+    inputs: Array.from({ length: N }, (_, i) => ({
+      image: { kind: 'tensor', dtype: 'u8', data: bytes[i % bytes.length]!, shape: [bytes[i % bytes.length]!.length] },
+      prompt: { kind: 'text', text: 'Describe the image.' },
+    })),
+    calibrate: {},
+    basePlacement: { vision: 'cpu', lm: 'cpu' },
+    // Priced at the tiles and prompt positions (text + image rows) the calibration run observed.
+    recost: ({ promptTokens, tiles }) => {
+      const t = Math.round(tiles.reduce((a, b) => a + b, 0) / Math.max(1, tiles.length)) || 1;
+      const nearest = Object.keys(visionPlanBricks).map(Number).reduce((a, b) => (Math.abs(b - t) < Math.abs(a - t) ? b : a));
+      return price(nearest, Math.round(promptTokens.reduce((a, b) => a + b, 0) / promptTokens.length));
+    },
+  };
+}
+
 async function suite(name: string): Promise<Suite> {
   if (name === 'matmul') return matmulSuite();
   if (name === 'ocr-lm') return ocrLmSuite();
-  if (name === 'vlm') {
-    // Hook: build stages [vision (worker-hosted VisionModel), lm (createLmBrick with the embeddings
-    // input of src/multimodal)] and plan bricks from src/bricks/plan-bricks.ts modelPlanBricks(model, mmproj).
-    throw new Error('suite vlm is not wired yet: the vision encoder needs a worker host (see the header of bench/plan-check.ts)');
-  }
+  if (name === 'vlm') return vlmSuite();
   throw new Error(`unknown suite ${name} (matmul, ocr-lm, vlm)`);
 }
 
@@ -159,7 +200,7 @@ const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
  * not counted).
  */
 async function measure(s: Suite, placement: Record<string, string>, mode: 'sequential' | 'pipelined'):
-  Promise<{ msPerItem: number; wallPerItem: number; brickMs: Record<string, number[]>; promptTokens: number[] }> {
+  Promise<{ msPerItem: number; wallPerItem: number; brickMs: Record<string, number[]>; promptTokens: number[]; tiles: number[] }> {
   const ex = new PipelineExecutor(s.stages, { placement, mode, depth: 2, log });
   try {
     const r = await ex.runAll(s.inputs, { warmup: s.inputs[0]! });
@@ -171,7 +212,11 @@ async function measure(s: Suite, placement: Record<string, string>, mode: 'seque
       const v = it.outputs.prompt_tokens;
       return v && v.kind === 'tensor' ? [Number(v.data[0])] : [];
     });
-    return { msPerItem: mode === 'pipelined' ? wallPerItem : mean(perItem), wallPerItem, brickMs, promptTokens };
+    const tiles = r.results.flatMap((it) => {
+      const g = it.outputs.grid;
+      return g && g.kind === 'tensor' ? [Number(g.data[0]) * Number(g.data[1]) > 0 ? Number(g.data[0]) * Number(g.data[1]) + 1 : 1] : [];
+    });
+    return { msPerItem: mode === 'pipelined' ? wallPerItem : mean(perItem), wallPerItem, brickMs, promptTokens, tiles };
   } finally {
     await ex.dispose();
   }
@@ -217,11 +262,11 @@ async function main(): Promise<void> {
   const s = await suite(values.suite!);
   // Calibration run (sequential, base placement): measured ms of the opaque bricks.
   let bricks = s.planBricks;
-  if (Object.keys(s.calibrate).length) {
+  if (Object.keys(s.calibrate).length || s.recost) {
     const cal = await measure(s, s.basePlacement, 'sequential');
     const calibration: Record<string, Record<string, number>> = {};
     for (const [b, dev] of Object.entries(s.calibrate)) calibration[b] = { [dev]: mean(cal.brickMs[b]!) };
-    if (s.recost) bricks = s.recost({ promptTokens: cal.promptTokens });
+    if (s.recost) bricks = s.recost({ promptTokens: cal.promptTokens, tiles: cal.tiles });
     bricks = bricks.map((b) => (calibration[b.name] ? { ...b, calibratedMs: calibration[b.name]! } : b));
     if (cal.promptTokens.length) log(`[plan-check] prompt tokens per item: ${cal.promptTokens.join(' ')}`);
     log(`[plan-check] calibration (mean ms): ${JSON.stringify(calibration)}`);

@@ -7,11 +7,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { PortValue, PortValues } from './brick.js';
 import type { HostOptions, MatmulChainSpec } from './matmul-brick.js';
 import type { LmBrickSpec } from './lm-brick.js';
+import type { VisionBrickSpec } from './vision-host.js';
 import { errorReply } from './worker-brick.js';
 
-/** What a worker can host: a matmul chain or a language model, on `cpu` or `wasm`. */
+/** What a worker can host: a matmul chain, a language model (cpu or wasm), or a vision encoder (cpu). */
 export type HostedSpec = {
-  readonly spec: MatmulChainSpec | LmBrickSpec;
+  readonly spec: MatmulChainSpec | LmBrickSpec | VisionBrickSpec;
   readonly device: string;
   readonly opts?: HostOptions;
 };
@@ -25,6 +26,10 @@ async function create(h: HostedSpec): Promise<Hosted> {
   if (h.spec.kind === 'matmul-chain') {
     const { MatmulChainHost } = await import('./matmul-brick.js');
     return MatmulChainHost.create(h.spec, h.device, h.opts);
+  }
+  if (h.spec.kind === 'vision') {
+    const { VisionHost } = await import('./vision-host.js');
+    return VisionHost.create(h.spec, h.device, h.opts);
   }
   const { LmHost } = await import('./lm-brick.js');
   return LmHost.create(h.spec, h.device, h.opts);

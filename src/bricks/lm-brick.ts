@@ -28,6 +28,12 @@ export interface LmBrickSpec {
   readonly chat?: boolean;
   /** KV cache size in tokens (default 1024). */
   readonly contextSize?: number;
+  /**
+   * Image input: when the inputs hold `embeddings` (float32 `[n, d]`, all tiles in LM order) and
+   * `grid` (int32 `[rows, cols]`, `[0, 0]` = not split) from a vision brick, they enter the prompt
+   * as one image (src/multimodal chunking, mtmd layout of this projector).
+   */
+  readonly image?: { readonly projector: string; readonly nEmbdOut: number };
 }
 
 /** The decoder dimensions the cost needs. */
@@ -127,6 +133,29 @@ export function fillTemplate(template: string, inputs: PortValues): string {
   });
 }
 
+/**
+ * An image encoder that hands back embeddings a vision brick already computed (split into its
+ * tiles: rows·cols + 1 overview when `grid` is set, else one), or null without image inputs.
+ */
+function imageInput(spec: LmBrickSpec, inputs: PortValues): import('../multimodal/chunks.js').ImageEncoder | null {
+  const e = inputs.embeddings;
+  if (!e || e.kind !== 'embeddings' || !spec.image) return null;
+  const g = inputs.grid;
+  const rows = g && g.kind === 'tensor' ? Number(g.data[0]) : 0;
+  const cols = g && g.kind === 'tensor' ? Number(g.data[1]) : 0;
+  const nTiles = rows > 0 && cols > 0 ? rows * cols + 1 : 1;
+  const [n, d] = e.shape;
+  if (n % nTiles !== 0) throw new RequestError('BAD_INPUT', `embeddings rows ${n} do not split into ${nTiles} tiles`);
+  const per = n / nTiles;
+  const tiles = Array.from({ length: nTiles }, (_, i) => ({
+    kind: 'embeddings' as const, data: e.data.subarray(i * per * d, (i + 1) * per * d), shape: [per, d] as const,
+  }));
+  return {
+    projector: spec.image.projector, nEmbdOut: spec.image.nEmbdOut,
+    encode: async () => ({ tiles, ...(nTiles > 1 ? { grid: { rows, cols } } : {}) }),
+  };
+}
+
 /** The LM running on one device (inside a worker). */
 export class LmHost {
   private constructor(private readonly spec: LmBrickSpec, private readonly model: import('../models/load.js').LoadedModel) {}
@@ -143,7 +172,11 @@ export class LmHost {
   async run(inputs: PortValues): Promise<Record<string, PortValue>> {
     const { generateText } = await import('../generation/generate.js');
     const prompt = fillTemplate(this.spec.template ?? '{prompt}', inputs);
-    const r = await generateText(this.model, { prompt, chat: this.spec.chat ?? true, maxTokens: this.spec.maxTokens, temperature: 0, seed: 1 });
+    const img = imageInput(this.spec, inputs);
+    const r = await generateText(this.model, {
+      prompt, chat: this.spec.chat ?? true, maxTokens: this.spec.maxTokens, temperature: 0, seed: 1,
+      ...(img ? { images: [new Uint8Array(0)], vision: img } : {}),
+    });
     return {
       text: { kind: 'text', text: r.text }, tokens: { kind: 'tokens', data: Int32Array.from(r.tokens) },
       prompt_tokens: { kind: 'tensor', dtype: 'i32', data: Int32Array.of(r.promptTokens), shape: [1] },
