@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- --model PATH [-p 512] [-n 128] [-t 1,2] [--reps 3]`: runs SynFlux and
+ * `npm run bench -- --model PATH [-p 512] [-n 128] [-t 1,2] [--reps 3] [--no-wasm]`: runs SynFlux (native
+ * addon, and the WASM backend with t-1 workers unless --no-wasm or wasm/synflux.wasm is missing) and
  * llama.cpp (node-llama-cpp's prebuilt binary; and `llama-bench` built from the bundled source
  * by scripts/reference/build-llama-cpp.sh, when present) alternately on the same file, each
  * measurement in its own process, and prints prefill (pp) and decode (tg) tok/s, load time,
@@ -15,7 +16,7 @@ import { cpus } from 'node:os';
 const { values } = parseArgs({
   options: {
     model: { type: 'string' }, p: { type: 'string', short: 'p', default: '512' }, n: { type: 'string', short: 'n', default: '128' },
-    t: { type: 'string', short: 't', default: '2' }, reps: { type: 'string', default: '3' },
+    t: { type: 'string', short: 't', default: '2' }, reps: { type: 'string', default: '3' }, 'no-wasm': { type: 'boolean', default: false },
   },
 });
 if (!values.model) { console.error('usage: npm run bench -- --model PATH [-p 512] [-n 128] [-t 1,2]'); process.exit(2); }
@@ -41,11 +42,15 @@ console.log('| threads | engine | pp tok/s | tg tok/s | load ms | peak RSS MiB |
 console.log('|---|---|---|---|---|---|');
 for (const t of values.t!.split(',').map(Number)) {
   const ours = one('synflux', t);
+  const wasm = !values['no-wasm'] && existsSync(join(root, 'wasm', 'synflux.wasm')) ? one('synflux-wasm', t) : null;
   const ref = one('llamacpp', t);
   const lb = llamaBench(t);
   console.log(`| ${t} | SynFlux native | ${ours.pp_tok_s} | ${ours.tg_tok_s} | ${ours.load_ms} | ${mb(ours.peak_rss_bytes)} |`);
+  if (wasm) console.log(`| ${t} | SynFlux wasm | ${wasm.pp_tok_s} | ${wasm.tg_tok_s} | ${wasm.load_ms} | ${mb(wasm.peak_rss_bytes)} |`);
   console.log(`| ${t} | llama.cpp (node-llama-cpp) | ${ref.pp_tok_s} | ${ref.tg_tok_s} | ${ref.load_ms} | ${mb(ref.peak_rss_bytes)} |`);
   if (lb) console.log(`| ${t} | llama.cpp (llama-bench) | ${lb.pp.toFixed(2)} | ${lb.tg.toFixed(2)} | | |`);
   console.log(`| ${t} | **ratio SynFlux / node-llama-cpp** | ${(ours.pp_tok_s / ref.pp_tok_s).toFixed(2)} | ${(ours.tg_tok_s / ref.tg_tok_s).toFixed(2)} | | ${(ours.peak_rss_bytes / ref.peak_rss_bytes).toFixed(2)} |`);
   if (lb) console.log(`| ${t} | **ratio SynFlux / llama-bench** | ${(ours.pp_tok_s / lb.pp).toFixed(2)} | ${(ours.tg_tok_s / lb.tg).toFixed(2)} | | |`);
+  if (wasm) console.log(`| ${t} | **ratio SynFlux wasm / node-llama-cpp** | ${(wasm.pp_tok_s / ref.pp_tok_s).toFixed(2)} | ${(wasm.tg_tok_s / ref.tg_tok_s).toFixed(2)} | | ${(wasm.peak_rss_bytes / ref.peak_rss_bytes).toFixed(2)} |`);
+  if (wasm && lb) console.log(`| ${t} | **ratio SynFlux wasm / llama-bench** | ${(wasm.pp_tok_s / lb.pp).toFixed(2)} | ${(wasm.tg_tok_s / lb.tg).toFixed(2)} | | |`);
 }

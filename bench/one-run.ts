@@ -1,6 +1,7 @@
 /**
  * One benchmark measurement in a fresh process (so peak RSS belongs to one engine only):
- * `node dist/bench/one-run.js --engine synflux|llamacpp --model PATH -p 512 -n 128 -t 2 [--reps 3]`.
+ * `node dist/bench/one-run.js --engine synflux|synflux-wasm|llamacpp --model PATH -p 512 -n 128 -t 2 [--reps 3]`
+ * (`synflux-wasm`: the WASM backend, wasm/synflux.wasm, with t threads = t-1 workers).
  * Prints one JSON line `{engine, threads, load_ms, pp_tok_s, tg_tok_s, peak_rss_bytes}`.
  * pp: prompt of `p` tokens evaluated in one call from an empty cache (llama-bench `pp`);
  * tg: `n` tokens evaluated one at a time from an empty cache (llama-bench `tg`). Best of `reps`.
@@ -17,9 +18,9 @@ const { values } = parseArgs({
 const P = Number(values.p), N = Number(values.n), T = Number(values.t), REPS = Number(values.reps);
 const model = values.model!;
 
-async function runSynflux() {
+async function runSynflux(backend: 'cpu' | 'wasm') {
   const { measureModel } = await import('../src/bench/measure.js');
-  const r = await measureModel(model, { p: P, n: N, threads: T, reps: REPS });
+  const r = await measureModel(model, { p: P, n: N, threads: T, reps: REPS, backend });
   return { load: r.load_ms, pp: r.pp_tok_s, tg: r.tg_tok_s };
 }
 
@@ -47,7 +48,7 @@ async function runLlamaCpp() {
   return { load, pp, tg };
 }
 
-const r = values.engine === 'llamacpp' ? await runLlamaCpp() : await runSynflux();
+const r = values.engine === 'llamacpp' ? await runLlamaCpp() : await runSynflux(values.engine === 'synflux-wasm' ? 'wasm' : 'cpu');
 console.log(JSON.stringify({
   engine: values.engine, threads: T, load_ms: Math.round(r.load), pp_tok_s: +r.pp.toFixed(2), tg_tok_s: +r.tg.toFixed(2),
   peak_rss_bytes: process.resourceUsage().maxRSS * 1024,

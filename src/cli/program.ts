@@ -28,7 +28,7 @@ function modelFlags(c: Command): Command {
     .option('--model <path>', 'GGUF model (default: $SYNFLUX_MODEL, else SmolLM2-135M-Instruct, fetched on first use)')
     .option('--threads <n>', 'CPU threads (default: the loader\'s)')
     .option('--ctx-size <n>', 'context size in tokens (default: min(4096, training context))')
-    .option('--backend <name>', 'compute backend: cpu (native addon, default) or wasm (wasm/synflux.wasm, single-threaded)');
+    .option('--backend <name>', 'compute backend: cpu (native addon, default) or wasm (wasm/synflux.wasm; --threads N runs N-1 workers)');
 }
 
 /**
