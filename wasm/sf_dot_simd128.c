@@ -244,16 +244,34 @@ static void prep_q8_0(int n, const void *va, void *vp) {
   }
 }
 
-static void prep_q8_1(int n, const void *va, void *vp) {
+/* The same, for the 4-bit weight types: q holds each block's 32 values reordered as
+ * y[0,2,..,14], y[1,3,..,15], y[16,18,..,30], y[17,19,..,31], the order in which nib_dot() gets
+ * the nibbles out of 16-bit lanes (even byte low nibble, odd byte low nibble, even high, odd high). */
+static inline void store_nib_order(int16_t *q, v128_t a, v128_t b) {
+  const v128_t a0 = wasm_i16x8_extend_low_i8x16(a), a1 = wasm_i16x8_extend_high_i8x16(a);
+  const v128_t b0 = wasm_i16x8_extend_low_i8x16(b), b1 = wasm_i16x8_extend_high_i8x16(b);
+  wasm_v128_store(q, wasm_i16x8_shuffle(a0, a1, 0, 2, 4, 6, 8, 10, 12, 14));
+  wasm_v128_store(q + 8, wasm_i16x8_shuffle(a0, a1, 1, 3, 5, 7, 9, 11, 13, 15));
+  wasm_v128_store(q + 16, wasm_i16x8_shuffle(b0, b1, 0, 2, 4, 6, 8, 10, 12, 14));
+  wasm_v128_store(q + 24, wasm_i16x8_shuffle(b0, b1, 1, 3, 5, 7, 9, 11, 13, 15));
+}
+
+static void prep_q8_0_nib(int n, const void *va, void *vp) {
+  const sf_block_q8_0 *y = va;
+  int16_t *q = vp;
+  float *d = (float *)(q + n);
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    store_nib_order(q + 32 * ib, wasm_v128_load(y[ib].qs), wasm_v128_load(y[ib].qs + 16));
+    d[ib] = sf_fp16_to_fp32(y[ib].d);
+  }
+}
+
+static void prep_q8_1_nib(int n, const void *va, void *vp) {
   const sf_block_q8_1 *y = va;
   int16_t *q = vp;
   float *d = (float *)(q + n), *s = d + n / SF_QK;
   for (int ib = 0; ib < n / SF_QK; ib++) {
-    const v128_t a = wasm_v128_load(y[ib].qs), b = wasm_v128_load(y[ib].qs + 16);
-    wasm_v128_store(q + 32 * ib, wasm_i16x8_extend_low_i8x16(a));
-    wasm_v128_store(q + 32 * ib + 8, wasm_i16x8_extend_high_i8x16(a));
-    wasm_v128_store(q + 32 * ib + 16, wasm_i16x8_extend_low_i8x16(b));
-    wasm_v128_store(q + 32 * ib + 24, wasm_i16x8_extend_high_i8x16(b));
+    store_nib_order(q + 32 * ib, wasm_v128_load(y[ib].qs), wasm_v128_load(y[ib].qs + 16));
     d[ib] = sf_fp16_to_fp32(y[ib].d);
     s[ib] = sf_fp16_to_fp32(y[ib].s);
   }
@@ -296,19 +314,24 @@ static inline v128_t gather4_u16(const uint8_t *w, size_t w_row, size_t off) {
   return wasm_i32x4_make(a, b, c, d);
 }
 
-/* Σ over 32 values of nibbles (lo = q & 15 with y[0..16), hi = q >> 4 with y[16..32)) minus `off`. */
+/* Σ over the 32 values of a 4-bit block (16 bytes q, value j = low nibble of byte j for j < 16,
+ * high nibble of byte j - 16 otherwise) minus `off`, times the nibble-ordered activations y0..y3
+ * (prep_*_nib). The nibbles are taken from 16-bit lanes (native 16-bit shifts, no byte widening). */
 static inline v128_t nib_dot(v128_t q, v128_t off, v128_t y0, v128_t y1, v128_t y2, v128_t y3) {
-  const v128_t m4 = wasm_i8x16_splat(0x0f);
-  const v128_t lo = wasm_i8x16_sub(wasm_v128_and(q, m4), off), hi = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), off);
-  return wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(lo), y0), wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(lo), y1)),
-                        wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(hi), y2), wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(hi), y3)));
+  const v128_t m = wasm_i16x8_splat(0x000f);
+  const v128_t w0 = wasm_i16x8_sub(wasm_v128_and(q, m), off);                       /* even bytes, low nibble */
+  const v128_t w1 = wasm_i16x8_sub(wasm_v128_and(wasm_u16x8_shr(q, 8), m), off);    /* odd bytes, low nibble */
+  const v128_t w2 = wasm_i16x8_sub(wasm_v128_and(wasm_u16x8_shr(q, 4), m), off);    /* even bytes, high nibble */
+  const v128_t w3 = wasm_i16x8_sub(wasm_u16x8_shr(q, 12), off);                     /* odd bytes, high nibble */
+  return wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(w0, y0), wasm_i32x4_dot_i16x8(w1, y1)),
+                        wasm_i32x4_add(wasm_i32x4_dot_i16x8(w2, y2), wasm_i32x4_dot_i16x8(w3, y3)));
 }
 
 static void dot4_q4_0(int n, const void *vw, size_t w_row, const void *vp, float *out) {
   const uint8_t *w = vw;
   const int16_t *q = vp;
   const float *ad = (const float *)(q + n);
-  const v128_t e8 = wasm_i8x16_splat(8);
+  const v128_t e8 = wasm_i16x8_splat(8);
   v128_t sum = wasm_f32x4_splat(0.0f);
   for (int ib = 0; ib < n / SF_QK; ib++) {
     const v128_t y0 = wasm_v128_load(q + 32 * ib), y1 = wasm_v128_load(q + 32 * ib + 8);
@@ -330,7 +353,7 @@ static void dot4_q4_1(int n, const void *vw, size_t w_row, const void *vp, float
   const uint8_t *w = vw;
   const int16_t *q = vp;
   const float *ad = (const float *)(q + n), *as = ad + n / SF_QK;
-  const v128_t z = wasm_i8x16_splat(0);
+  const v128_t z = wasm_i16x8_splat(0);
   v128_t sum = wasm_f32x4_splat(0.0f);
   for (int ib = 0; ib < n / SF_QK; ib++) {
     const v128_t y0 = wasm_v128_load(q + 32 * ib), y1 = wasm_v128_load(q + 32 * ib + 8);
@@ -421,7 +444,7 @@ static inline float dot1_q4_1_rows(int n, const uint8_t *w, const int16_t *q) {
   const float *ad = (const float *)(q + n), *as = ad + n / SF_QK;
   const int nb = n / SF_QK;
   const size_t B = sizeof(sf_block_q4_1);
-  const v128_t z = wasm_i8x16_splat(0);
+  const v128_t z = wasm_i16x8_splat(0);
   float sumf = 0;
   int ib = 0;
   for (; ib + 4 <= nb; ib += 4) {
@@ -450,7 +473,7 @@ static inline float dot1_q4_0_rows(int n, const uint8_t *w, const int16_t *q) {
   const float *ad = (const float *)(q + n);
   const int nb = n / SF_QK;
   const size_t B = sizeof(sf_block_q4_0);
-  const v128_t e8 = wasm_i8x16_splat(8);
+  const v128_t e8 = wasm_i16x8_splat(8);
   float sumf = 0;
   int ib = 0;
   for (; ib + 4 <= nb; ib += 4) {
@@ -483,7 +506,7 @@ ROWS_SEQ(seq4_q4_1, dot1_q4_1_rows)
 ROWS_SEQ(seq4_q8_0, dot1_q8_0_rows)
 
 const sf_simd128_rows *sf_simd128_rows_for(int type) {
-  static const sf_simd128_rows q4_0 = {dot4_q4_0, seq4_q4_0, prep_size_q8, prep_q8_0}, q4_1 = {dot4_q4_1, seq4_q4_1, prep_size_q8, prep_q8_1},
+  static const sf_simd128_rows q4_0 = {dot4_q4_0, seq4_q4_0, prep_size_q8, prep_q8_0_nib}, q4_1 = {dot4_q4_1, seq4_q4_1, prep_size_q8, prep_q8_1_nib},
                                q8_0 = {dot4_q8_0, seq4_q8_0, prep_size_q8, prep_q8_0};
   switch (type) {
     case SF_Q4_0: return &q4_0;
