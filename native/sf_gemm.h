@@ -13,6 +13,12 @@
 typedef void (*sf_gemm_q8_0_fn)(int R, int64_t nb, const uint8_t *w, size_t w_row, const int8_t *yq, const float *yd,
                                 float *out);
 
+/* As sf_gemm_q8_0_fn for two 4-token groups at once (a and b), sharing each weight block's unpack. */
+typedef void (*sf_gemm8_fn)(int R, int64_t nb, const uint8_t *w, size_t w_row, const int8_t *yqa, const float *yda,
+                            const int8_t *yqb, const float *ydb, float *outa, float *outb);
+/* 8-token variant for Q4_0, Q5_0, Q8_0 weights, or NULL. */
+sf_gemm8_fn sf_gemm8_kernel(int type);
+
 /* 1 when compiled with AVX-512 VNNI (the CPU check is the caller's: the AVX-512 path is selected). */
 int sf_gemm_q8_0_supported(void);
 /* Tile kernel for weights of `type`, or NULL: Q4_0, Q5_0, Q8_0 (Q8_0 activations packed by

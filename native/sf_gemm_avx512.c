@@ -346,6 +346,70 @@ DEF_TILE1(q5_1, unpack_q5_1, 24)
 DEF_ENTRY(q4_1)
 DEF_ENTRY(q5_1)
 
+/* Two adjacent 4-token groups (8 tokens) per pass, sharing each weight block's unpack; otherwise
+ * exactly the 4-token tile's operations (same lanes, same order). */
+#define DEF_TILE8(NAME, UNPACK, BS, OFF)                                                                  \
+  TILE_INLINE void NAME##_tile8(const int R, int64_t nb, const uint8_t *w, size_t w_row, const int8_t *yqa,  \
+                                const float *yda, const int8_t *yqb, const float *ydb, float *outa, float *outb) { \
+    __m512 acc[4][4];                                                                                   \
+    for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = acc[r][2] = acc[r][3] = _mm512_setzero_ps();   \
+    const __m512i off = _mm512_set1_epi8((char)(OFF));                                                  \
+    const __m512i zero = _mm512_setzero_si512();                                                        \
+    const __m512i i01 = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);               \
+    const __m512i i23 = _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2);               \
+    for (int64_t ib = 0; ib < nb; ib++) {                                                               \
+      __m512i y[4], c[4];                                                                               \
+      __m512 dy[4];                                                                                     \
+      for (int h = 0; h < 2; h++) {                                                                     \
+        const int8_t *yq = h ? yqb : yqa;                                                               \
+        const float *yd = h ? ydb : yda;                                                                \
+        y[2 * h] = _mm512_loadu_si512(yq + ib * 128);                                                   \
+        y[2 * h + 1] = _mm512_loadu_si512(yq + ib * 128 + 64);                                          \
+        c[2 * h] = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, off, y[2 * h]));                    \
+        c[2 * h + 1] = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, off, y[2 * h + 1]));            \
+        const __m512 d4 = _mm512_castps128_ps512(_mm_loadu_ps(yd + ib * 4));                            \
+        dy[2 * h] = _mm512_permutexvar_ps(i01, d4);                                                     \
+        dy[2 * h + 1] = _mm512_permutexvar_ps(i23, d4);                                                 \
+      }                                                                                                 \
+      for (int r = 0; r < R; r++) {                                                                     \
+        float dx;                                                                                       \
+        const __m512i q = UNPACK(w + (size_t)r * w_row + (size_t)ib * (BS), &dx);                        \
+        const __m512 dxv = _mm512_set1_ps(dx);                                                          \
+        for (int p = 0; p < 4; p++)                                                                     \
+          acc[r][p] = _mm512_fmadd_ps(_mm512_mul_ps(dxv, dy[p]), _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(c[p], q, y[p])), acc[r][p]); \
+      }                                                                                                 \
+    }                                                                                                   \
+    for (int r = 0; r < R; r++)                                                                         \
+      for (int h = 0; h < 2; h++) {                                                                     \
+        float *out = h ? outb : outa;                                                                   \
+        out[r * 4 + 0] = hsum256(_mm512_castps512_ps256(acc[r][2 * h]));                                \
+        out[r * 4 + 1] = hsum256(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r][2 * h]), 1))); \
+        out[r * 4 + 2] = hsum256(_mm512_castps512_ps256(acc[r][2 * h + 1]));                            \
+        out[r * 4 + 3] = hsum256(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r][2 * h + 1]), 1))); \
+      }                                                                                                 \
+  }                                                                                                     \
+  static void NAME##_gemm8(int R, int64_t nb, const uint8_t *w, size_t w_row, const int8_t *yqa, const float *yda, \
+                           const int8_t *yqb, const float *ydb, float *outa, float *outb) {              \
+    switch (R) {                                                                                        \
+      case 4: NAME##_tile8(4, nb, w, w_row, yqa, yda, yqb, ydb, outa, outb); break;                      \
+      case 3: NAME##_tile8(3, nb, w, w_row, yqa, yda, yqb, ydb, outa, outb); break;                      \
+      case 2: NAME##_tile8(2, nb, w, w_row, yqa, yda, yqb, ydb, outa, outb); break;                      \
+      default: NAME##_tile8(1, nb, w, w_row, yqa, yda, yqb, ydb, outa, outb); break;                     \
+    }                                                                                                   \
+  }
+DEF_TILE8(q4_0, unpack_q4_0, 18, 8)
+DEF_TILE8(q5_0, unpack_q5_0, 22, 16)
+DEF_TILE8(q8_0, unpack_q8_0, 34, 128)
+
+sf_gemm8_fn sf_gemm8_kernel(int type) {
+  switch (type) {
+    case SF_Q4_0: return q4_0_gemm8;
+    case SF_Q5_0: return q5_0_gemm8;
+    case SF_Q8_0: return q8_0_gemm8;
+    default: return NULL;
+  }
+}
+
 sf_gemm_q8_0_fn sf_gemm_q8_0_kernel(int type) {
   switch (type) {
     case SF_Q4_0: return q4_0_gemm;
@@ -365,6 +429,7 @@ void sf_gemm_pack_q8_0(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs,
   (void)act; (void)a_row; (void)nb; (void)qs; (void)d;
 }
 sf_gemm_q8_0_fn sf_gemm_q8_0_kernel(int type) { (void)type; return NULL; }
+sf_gemm8_fn sf_gemm8_kernel(int type) { (void)type; return NULL; }
 void sf_gemm_pack_q8_K(const uint8_t *act, size_t a_row, int64_t nb, int8_t *qs, float *d) {
   (void)act; (void)a_row; (void)nb; (void)qs; (void)d;
 }

@@ -267,6 +267,7 @@ typedef struct {
   sf_vec_dot_fn dot_g;     /* tokens < gemm_rows use dot_g/dotn_g (repacked Q4_K gemm); NULL: none */
   sf_vec_dot_n_fn dotn_g;
   sf_gemm_q8_0_fn gemm;    /* tile kernel over packed 4-token groups (sf_gemm.h); NULL: none */
+  sf_gemm8_fn gemm8;       /* the same over two groups at once, or NULL */
   const uint8_t *w;
   float *y;
   int64_t n_out, rb, n_rb;
@@ -348,7 +349,23 @@ static void mm_dot_chunk(const mm_ctx *c, int64_t chunk) {
   if (P->gemm) {
     /* whole 4-token groups (t0 is a multiple of 4) through the tile kernel, 4 rows at a time */
     const int64_t tg = t0 + ((t1 - t0) & ~(int64_t)3);
-    for (int64_t t = t0; t < tg; t += 4) {
+    int64_t t = t0;
+    if (P->gemm8)
+      for (; t + 8 <= tg; t += 8) {
+        const size_t ga = (size_t)(t / 4), gb = ga + 1;
+        for (int64_t r = r0; r < r1; r += 4) {
+          const int R = r1 - r < 4 ? (int)(r1 - r) : 4;
+          float oa[16], ob[16];
+          P->gemm8(R, c->nb, P->w + (size_t)r * c->w_row, c->w_row, c->pq + ga * c->nb * c->pq_block, c->pd + ga * c->nb * c->pd_block,
+                   c->pq + gb * c->nb * c->pq_block, c->pd + gb * c->nb * c->pd_block, oa, ob);
+          for (int i = 0; i < R; i++)
+            for (int q = 0; q < 4; q++) {
+              P->y[(t + q) * n_out + r + i] = oa[i * 4 + q];
+              P->y[(t + 4 + q) * n_out + r + i] = ob[i * 4 + q];
+            }
+        }
+      }
+    for (; t < tg; t += 4) {
       const int8_t *yq = c->pq + (size_t)(t / 4) * c->nb * c->pq_block;
       const float *yd = c->pd + (size_t)(t / 4) * c->nb * c->pd_block;
       for (int64_t r = r0; r < r1; r += 4) {
@@ -402,7 +419,7 @@ int sf_matmul_multi(int type, int n_parts, const void *const *w, const int64_t *
     const int x8 = type == SF_Q4_K && n_out[p] % 8 == 0 && k->q4_K_x8 != NULL;
     c.part[p] = (mm_part){
       .dot = x8 ? k->q4_K_x8 : k->vec_dot[type], .dotn = x8 ? k->q4_K_x8_n : k->vec_dot_n[type],
-      .dot_g = x8 ? k->q4_K_x8_gemm : NULL, .dotn_g = x8 ? k->q4_K_x8_gemm_n : NULL, .gemm = type == SF_Q4_K && !x8 ? NULL : gemm, .w = w[p], .y = y[p], .n_out = n_out[p],
+      .dot_g = x8 ? k->q4_K_x8_gemm : NULL, .dotn_g = x8 ? k->q4_K_x8_gemm_n : NULL, .gemm = type == SF_Q4_K && !x8 ? NULL : gemm, .gemm8 = gemm ? sf_gemm8_kernel(type) : NULL, .w = w[p], .y = y[p], .n_out = n_out[p],
     };
     any_gemm |= c.part[p].gemm != NULL;
   }
