@@ -190,7 +190,11 @@ async function profiles(): Promise<ProfileSet> {
   return p;
 }
 
-const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+const median = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+};
 const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
 
 /**
