@@ -57,7 +57,7 @@ test('matmul: every weight type, matvec (workgroup and row-per-invocation) and t
   for (const type of TYPES) {
     const name = typeInfo(type).name;
     const { bytes, deq } = quantized(type, nOut, nIn, 10 + type);
-    for (const [nTok, kernel] of [[1, 'matvec'], [3, 'matvec'], [1, 'rows'], [5, 'rows'], [1, 'tiled'], [37, 'tiled']] as const) {
+    for (const [nTok, kernel] of [[1, 'matvec'], [3, 'matvec'], [1, 'rows'], [5, 'rows'], [37, 'rows'], [1, 'tiled'], [37, 'tiled']] as const) {
       const x = gaussian(nTok * nIn, 100 + nTok);
       const y = await gpuOp({ op: 'matmul', w: bytes, x, type, nIn, nOut, nTok, kernel });
       const ref = matmulRef(deq, x, nOut, nIn, nTok);

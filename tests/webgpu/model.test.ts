@@ -98,3 +98,33 @@ test(`${title} on WebGPU matches the CPU engine (prompt + greedy decode)`, { ski
   }
 });
 }
+
+test('SmolLM2 on WebGPU: a 70-token prompt (two micro-batches) with logits of every position vs the f32-activation CPU forward', { skip: SKIP, timeout: 15 * 60_000 }, async (t) => {
+  const path = await (await fixturesModule()).ensureFixture('smollm2');
+  const gpu = await WebGPULM.load(path, { host: await page(), contextSize: 128 });
+  try {
+    const file = parseGGUF(mapFile(path), path);
+    const cfg = (await getArch('llama')).configFromGGUF(file);
+    const ref = new Transformer(cfg, bindWeights(file, cfg), tokenizerFromGGUF(file.metadata), { kernels: f32ActivationKernels(), nCtx: 128 });
+    const text = 'Bricks of a multimodal model run on the compute unit that suits each of them, chosen from measured device profiles: the vision encoder on the GPU, the language model on the CPU, and the projector wherever the copy costs least, all pipelined. The planner predicts each placement from per-op throughput, launch overhead and transfer costs, then the executor overlaps the devices across successive inputs.';
+    const ids = gpu.tokenizer.encode(text).slice(0, 70);
+    assert.equal(ids.length, 70, 'prompt shorter than 70 tokens');
+    const t0 = performance.now();
+    const g = (await gpu.forward(ids, { allLogits: true })).logits;
+    const ms = performance.now() - t0;
+    const r = ref.forward(ids, { allLogits: true });
+    const V = cfg.nVocab;
+    let worst = 0, agree = 0;
+    for (let p = 0; p < ids.length; p++) {
+      const e = diff(g.subarray(p * V, (p + 1) * V), r.subarray(p * V, (p + 1) * V));
+      worst = Math.max(worst, e.rel);
+      if (argmax(g.subarray(p * V, (p + 1) * V)) === argmax(r.subarray(p * V, (p + 1) * V))) agree++;
+    }
+    t.diagnostic(`70-token prefill: ${ms.toFixed(0)} ms; worst position ${worst.toExponential(2)} of range; argmax agrees at ${agree}/70 positions`);
+    assert.ok(worst < 2e-5, `${worst}`);
+    assert.equal(agree, 70);
+  } finally {
+    await gpu.dispose();
+  }
+});
+

@@ -4,11 +4,12 @@
  * stay in f32 (unlike ggml's CPU path, which quantizes X to Q8 first), so results differ from the
  * native kernels by the activation rounding only.
  *
- * Two kernels:
+ * Three kernels:
  * - matvec (nTok ≤ {@link MATVEC_MAX_TOK}, decode): one 64-thread workgroup per output row; each
  *   thread dequantizes 4 weights at a time and dots them with every token's X, then a tree
  *   reduction in workgroup memory (the "one workgroup per row" GEMV of llama.cpp's ggml-webgpu
  *   mul_mat_vec and of WebLLM/TVM decode kernels).
+ * - rows: one invocation per output row, tokens in blocks of 8, no barriers (CPU-emulated adapters).
  * - tiled (prefill): 32×32 output tiles per 16×16 workgroup, K in steps of 32 staged through
  *   workgroup memory (X tile and dequantized W tile), 2×2 outputs per thread.
  */
@@ -60,8 +61,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }
 
 /**
- * WGSL of the row-per-invocation matvec: each invocation computes one output row for every token
- * (≤ MATVEC_MAX_TOK) with no workgroup memory and no barriers. Chosen on CPU-emulated adapters
+ * WGSL of the row-per-invocation matmul: each invocation computes one output row for every token
+ * (in blocks of MATVEC_MAX_TOK tokens sharing each dequantized weight) with no workgroup memory
+ * and no barriers. Chosen on CPU-emulated adapters
  * (SwiftShader), where barriers and workgroup memory dominate the cost of the reduction kernel.
  */
 export function matvecRowsWGSL(type: number, nativeF16 = false): string {
@@ -83,12 +85,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     Y[p.yOff + row] = a;
     return;
   }
-  var acc: array<f32, ${MATVEC_MAX_TOK}>;
-  for (var i = 0u; i < n4; i++) {
-    let w = wload4(base, i * 4u);
-    for (var t = 0u; t < p.nTok; t++) { acc[t] += dot(w, X[x0 + t * n4 + i]); }
+  for (var t0 = 0u; t0 < p.nTok; t0 += ${MATVEC_MAX_TOK}u) {
+    let nt = min(${MATVEC_MAX_TOK}u, p.nTok - t0);
+    var acc: array<f32, ${MATVEC_MAX_TOK}>;
+    for (var t = 0u; t < ${MATVEC_MAX_TOK}u; t++) { acc[t] = 0.0; }
+    for (var i = 0u; i < n4; i++) {
+      let w = wload4(base, i * 4u);
+      for (var t = 0u; t < nt; t++) { acc[t] += dot(w, X[x0 + (t0 + t) * n4 + i]); }
+    }
+    for (var t = 0u; t < nt; t++) { Y[p.yOff + (t0 + t) * p.nOut + row] = acc[t]; }
   }
-  for (var t = 0u; t < p.nTok; t++) { Y[p.yOff + t * p.nOut + row] = acc[t]; }
 }`;
 }
 
@@ -168,7 +174,11 @@ export interface MatmulArgs {
   xOff?: number;
   /** First element of Y. Default 0. */
   yOff?: number;
-  /** Force a kernel (tests); default: tiled for nTok > 8, else the device's preferred matvec ({@link WebGPUDevice.cpuEmulated}: rows). */
+  /**
+   * Force a kernel (tests). Default: `rows` on CPU-emulated adapters (SwiftShader: as fast as
+   * `tiled` up to 64 tokens and 10× faster than `matvec` at one, measured in bench/webgpu-lm.ts
+   * runs), else `matvec` for nTok ≤ 8 and `tiled` above.
+   */
   kernel?: MatmulKernel;
 }
 
@@ -185,8 +195,8 @@ export function matmul(dev: WebGPUDevice, w: GPUBufferLike, x: GPUBufferLike, y:
   if (rb * nOut > w.size || (xOff + nTok * nIn) * 4 > x.size || (yOff + nTok * nOut) * 4 > y.size) {
     throw new BackendError('WEBGPU_BAD_SHAPE', `matmul: buffers too small for nOut=${nOut} nIn=${nIn} nTok=${nTok}`);
   }
-  const kind = a.kernel ?? (nTok > MATVEC_MAX_TOK ? 'tiled' : dev.cpuEmulated ? 'rows' : 'matvec');
-  if (kind !== 'tiled' && nTok > MATVEC_MAX_TOK) throw new BackendError('WEBGPU_BAD_SHAPE', `matvec handles at most ${MATVEC_MAX_TOK} tokens`);
+  const kind = a.kernel ?? (dev.cpuEmulated ? 'rows' : nTok > MATVEC_MAX_TOK ? 'tiled' : 'matvec');
+  if (kind === 'matvec' && nTok > MATVEC_MAX_TOK) throw new BackendError('WEBGPU_BAD_SHAPE', `matvec handles at most ${MATVEC_MAX_TOK} tokens`);
   const f16 = dev.hasF16 && type === 1;
   if (kind !== 'tiled') {
     const [gx, gy] = dev.grid(kind === 'rows' ? Math.ceil(nOut / 64) : nOut);
