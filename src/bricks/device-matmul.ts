@@ -4,7 +4,7 @@
  * benchmark bricks (src/bricks/matmul-brick.ts).
  *
  * Devices: `cpu` = the native addon (src/backends/cpu/native.ts, ggml block formats, the addon's
- * pthread pool), `wasm` = wasm/synflux.wasm through `kernelsFor('wasm')` (single-threaded), `onnx` =
+ * pthread pool), `wasm` = wasm/synflux.wasm through `kernelsFor('wasm')` (1 thread unless asked), `onnx` =
  * a generated one-node ONNX MatMul (src/bricks/onnx-matmul.ts) run by onnxruntime-node's CPU
  * execution provider (F32/F16 only: ONNX has no ggml block formats).
  */
@@ -42,7 +42,7 @@ export interface PreparedMatmul {
 
 /** Options of {@link prepareMatmul}. */
 export interface PrepareOptions {
-  /** cpu: pool threads (process-wide setting of the addon); onnx: intra-op threads. Default 1. */
+  /** cpu: pool threads (process-wide setting of the addon); wasm: wasm pool threads (1 = no workers); onnx: intra-op threads. Default 1. */
   threads?: number;
 }
 
@@ -89,6 +89,8 @@ export async function prepareMatmul(device: MatmulDeviceName, dtype: string, w: 
   } else {
     const { kernelsFor } = await import('../backends/kernels.js');
     k = await kernelsFor('wasm');
+    // The wasm backend runs single-threaded unless asked (its pool starts workers for n > 1).
+    k.setThreads(opts.threads ?? 1);
   }
   return {
     device, dtype, nOut, nIn, weightBytes: bytes.byteLength,
