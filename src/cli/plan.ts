@@ -1,6 +1,6 @@
 /**
  * `synflux plan --model LM.gguf [--mmproj MMPROJ.gguf] | --pipeline FILE [--objective latency|energy]
- *  [--place BRICK=DEVICE,…] [--profile FILE] [--calibration FILE] [--prompt-tokens N] [--gen-tokens N]
+ *  [--place BRICK=DEVICE,…] [--profile FILE] [--calibration FILE] [--prompt-tokens N] [--gen-tokens N] [--image-tiles N]
  *  [--memory-budget DEVICE=BYTES,…] [--energy-budget J] [--json]`:
  * chooses a placement from the measured device profiles (src/bricks/planner.ts) and prints it with
  * the predicted ms per brick, memory per device and energy per query. `--json` prints
@@ -14,7 +14,7 @@ import type { CliIO } from './io.js';
 /** Options as parsed by commander. */
 export interface PlanCliOptions {
   model?: string; mmproj?: string; pipeline?: string; objective?: string; place?: string; profile?: string; calibration?: string;
-  promptTokens?: string; genTokens?: string; memoryBudget?: string; energyBudget?: string; json?: boolean;
+  promptTokens?: string; genTokens?: string; imageTiles?: string; memoryBudget?: string; energyBudget?: string; json?: boolean;
 }
 
 function int(name: string, v: string | undefined, min: number): number | undefined {
@@ -42,6 +42,7 @@ export async function planCommand(opts: PlanCliOptions, io: CliIO): Promise<void
   const q = {
     ...(opts.promptTokens !== undefined ? { promptTokens: int('prompt-tokens', opts.promptTokens, 1)! } : {}),
     ...(opts.genTokens !== undefined ? { genTokens: int('gen-tokens', opts.genTokens, 0)! } : {}),
+    ...(opts.imageTiles !== undefined ? { tiles: int('image-tiles', opts.imageTiles, 1)! } : {}),
   };
   const ps = loadProfileSet(opts.profile ?? defaultProfilePath());
   const calibration = opts.calibration ? (readJson('--calibration', opts.calibration) as Record<string, Record<string, number>>) : {};

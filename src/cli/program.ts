@@ -144,6 +144,7 @@ export function buildProgram(io: CliIO): Command {
     .option('--calibration <file>', 'measured ms of opaque bricks {BRICK: {DEVICE: ms}} (bench/plan-check.ts writes one)')
     .option('--prompt-tokens <n>', 'text prompt tokens per query (default 64)')
     .option('--gen-tokens <n>', 'generated tokens per query (default: the brick\'s maxTokens, else 32)')
+    .option('--image-tiles <n>', 'image tiles per query for --mmproj (default 1)')
     .option('--memory-budget <list>', 'DEVICE=BYTES,… resident-memory budgets')
     .option('--energy-budget <j>', 'energy budget per query, J (latency objective)')
     .option('--json', 'print {placement, predicted_ms, memory_bytes, energy_j, candidates}')

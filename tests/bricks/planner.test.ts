@@ -19,7 +19,8 @@ import assert from 'node:assert/strict';
 import { plan, evaluate, parsePlace, type PlanBrick } from '../../src/bricks/planner.js';
 import { matmulGflops, brickMs } from '../../src/bricks/cost-model.js';
 import { PROFILE_SCHEMA, PROFILE_VERSION, validateProfileSet, mergePower, type ProfileSet } from '../../src/bricks/profile-schema.js';
-import { RequestError } from '../../src/core/errors.js';
+import { RequestError, BackendError } from '../../src/core/errors.js';
+import { plannerReplan } from '../../src/bricks/executor.js';
 
 function profiles(): ProfileSet {
   const pt = (nTok: number, gflops: number) => ({ dtype: 'F32', nOut: 1000, nIn: 1000, nTok, ms: (2e6 * nTok) / (gflops * 1e6), gflops });
@@ -148,4 +149,14 @@ test('parsePlace and profile validation', () => {
   const bad = profiles();
   bad.devices.A!.matmul[0]!.gflops = 0;
   assert.throws(() => validateProfileSet(bad), (e: unknown) => e instanceof RequestError && e.code === 'BAD_PROFILE');
+});
+
+test('plannerReplan: healthy bricks stay pinned, bricks on excluded devices move to the best remaining', () => {
+  const ps = profiles();
+  const replan = plannerReplan(bricks, ps);
+  // From AB, losing B: D must move to A; P stays on A (pinned) → AA.
+  assert.deepEqual(replan(new Set(['B']), { P: 'A', D: 'B' }), { P: 'A', D: 'A' });
+  // From AB, losing A: P moves to B → BB.
+  assert.deepEqual(replan(new Set(['A']), { P: 'A', D: 'B' }), { P: 'B', D: 'B' });
+  assert.throws(() => replan(new Set(['A', 'B']), { P: 'A', D: 'B' }), (e: unknown) => e instanceof BackendError && e.code === 'NO_DEVICE_LEFT');
 });
