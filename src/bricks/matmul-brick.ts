@@ -101,12 +101,16 @@ export class MatmulChainHost {
     return this.arena.allocations;
   }
 
-  /** Runs the chain; the output tensor is a fresh copy (arena views are reused). */
+  /**
+   * Runs the chain on the port's f32 `[nTok, nIn_0]` tensor; the output `[nTok, nOut_last]` is a
+   * fresh copy (arena views are reused).
+   * @throws RequestError `BAD_INPUT` when the port is missing or has the wrong kind/width.
+   */
   async run(inputs: PortValues): Promise<Record<string, PortValue>> {
     const { x, nTok } = tensorIn(this.spec, inputs);
     const { a, b } = this.arena.acquire(nTok);
     let cur: Float32Array = x;
-    let bufs = [a!, b!];
+    const bufs = [a!, b!];
     for (let i = 0; i < this.mms.length; i++) {
       const m = this.mms[i]!;
       const y = bufs[i & 1]!.subarray(0, nTok * m.nOut);
@@ -115,10 +119,10 @@ export class MatmulChainHost {
     }
     const last = this.spec.layers[this.spec.layers.length - 1]!;
     const out: TensorValue = { kind: 'tensor', dtype: 'f32', data: cur.slice(), shape: [nTok, last.nOut] };
-    bufs = [];
     return { [this.spec.port ?? 'x']: out };
   }
 
+  /** Releases the prepared matmuls (ONNX sessions). */
   async dispose(): Promise<void> {
     for (const m of this.mms) await m.dispose();
   }

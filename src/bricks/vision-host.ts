@@ -30,6 +30,7 @@ export class VisionHost {
     return new VisionHost(createVisionBrick(model));
   }
 
+  /** Encodes one image (see the brick's ports above). @throws RequestError/ImageError for bad input. */
   run(inputs: PortValues): Promise<Record<string, PortValue>> {
     return this.brick.run(inputs);
   }
