@@ -22,7 +22,7 @@ import { geluF32 } from '../../src/nn/activations.js';
 import { ropeTable } from '../../src/backends/webgpu/kernels/rope.js';
 import { BackendError } from '../../src/core/errors.js';
 import { gaussian } from '../ops/helpers.js';
-import { SKIP, gpuOp, relErr, closePage } from './page.js';
+import { SKIP, gpuOp, relErr, closePage, page } from './page.js';
 
 after(closePage);
 const k = native();
@@ -192,6 +192,29 @@ test('bad input: unsupported weight type and bad shapes raise BackendError with 
     (e: unknown) => e instanceof BackendError && e.code === 'WEBGPU_UNSUPPORTED_TYPE');
   await assert.rejects(gpuOp({ op: 'matmul', w: new Uint8Array(18 * 8), x, type: GGMLType.Q4_0, nIn: 256, nOut: 4, nTok: 1 }),
     (e: unknown) => e instanceof BackendError && e.code === 'WEBGPU_BAD_SHAPE');
+  await assert.rejects(gpuOp({ op: 'get_rows', w: new Uint8Array(34 * 8), ids: new Int32Array([0, 8]), type: GGMLType.Q8_0, nIn: 32 }),
+    (e: unknown) => e instanceof BackendError && e.code === 'WEBGPU_BAD_SHAPE');
   await assert.rejects(gpuOp({ op: 'attention', q: x, k: x, v: x, nTok: 1, pos0: 0, nHead: 3, nHeadKv: 2, dk: 64, dv: 64, scale: 1, window: 0 }),
     (e: unknown) => e instanceof BackendError && e.code === 'WEBGPU_BAD_SHAPE');
 });
+
+test('a WGSL compile error surfaces as BackendError WEBGPU_VALIDATION from flush (no hang, device stays usable)', { skip: SKIP }, async () => {
+  const host = await page();
+  const r = await host.evaluate(async (mod: string) => {
+    const m = await import(mod);
+    const dev = await m.WebGPUDevice.create();
+    const buf = dev.createBuffer(16);
+    dev.dispatch({ name: 'broken', code: '@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }' }, [], new m.Params(), [1]);
+    let code = 'none';
+    try {
+      await dev.flush();
+    } catch (e) {
+      code = (e as { code?: string }).code ?? String(e);
+    }
+    m.elementwise(dev, 'scale', buf, null, buf, { n: 4, s: 2 });
+    await dev.flush();
+    return code;
+  }, '/dist/src/backends/webgpu/index.js');
+  assert.equal(r, 'WEBGPU_VALIDATION');
+});
+

@@ -183,6 +183,19 @@ export class WebGPUDevice {
     this.pending = [];
     if (all.length === 0) return;
     this.device.pushErrorScope('validation');
+    let thrown: unknown = null;
+    try {
+      this.encodeAndSubmit(all);
+    } catch (e) {
+      thrown = e;
+    }
+    const err = await this.device.popErrorScope();
+    if (thrown) throw thrown instanceof BackendError ? thrown : new BackendError('WEBGPU_VALIDATION', `WebGPU call failed: ${(thrown as Error).message}`, { cause: thrown });
+    if (err) throw new BackendError('WEBGPU_VALIDATION', `WebGPU validation error in [${[...new Set(all.map((p) => p.kernel.name))].join(', ')}]: ${err.message}`);
+  }
+
+  /** Encodes `all` in passes of at most RING_SLOTS dispatches and submits them. */
+  private encodeAndSubmit(all: Pending[]): void {
     for (let s = 0; s < all.length; s += RING_SLOTS) {
       const part = all.slice(s, s + RING_SLOTS);
       const words = PARAM_BYTES / 4;
@@ -202,8 +215,6 @@ export class WebGPUDevice {
       this.device.queue.submit([enc.finish()]);
       this.dispatches += part.length;
     }
-    const err = await this.device.popErrorScope();
-    if (err) throw new BackendError('WEBGPU_VALIDATION', `WebGPU validation error in [${[...new Set(all.map((p) => p.kernel.name))].join(', ')}]: ${err.message}`);
   }
 
   /**

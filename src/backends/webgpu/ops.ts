@@ -13,6 +13,7 @@ import { softmax } from './kernels/softmax.js';
 import { attention } from './kernels/attention.js';
 import { elementwise, type ElementwiseOp } from './kernels/elementwise.js';
 import { BackendError } from '../../core/errors.js';
+import { rowBytes } from './quant-wgsl.js';
 
 /** A single-op request. Array inputs are raw bytes (any typed array); attrs are numbers. */
 export type OpRequest =
@@ -47,6 +48,8 @@ export async function runOp(dev: WebGPUDevice, r: OpRequest): Promise<{ out: Flo
       break;
     }
     case 'get_rows': {
+      const nRows = Math.floor(r.w.byteLength / rowBytes(r.type, r.nIn));
+      for (const id of r.ids) if (!(id >= 0 && id < nRows)) throw new BackendError('WEBGPU_BAD_SHAPE', `get_rows: id ${id} outside [0, ${nRows})`);
       const w = up(r.w, 'w'), ids = up(r.ids, 'ids');
       out = alloc((n = r.ids.length * r.nIn), 'out');
       getRows(dev, w, ids, out, { type: r.type, nIn: r.nIn, nIds: r.ids.length });
