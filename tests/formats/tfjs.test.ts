@@ -127,6 +127,12 @@ test('model.json + .bin shards read like the bundle; bad folders give typed erro
   assert.throws(() => kerasToMobileNetV2(readTfjsModel(p)), code('TFJS_MISSING_WEIGHT'));
 });
 
+test('nsfwjs InceptionV3 (another architecture) is read, then refused by the MobileNetV2 converter with a typed error', () => {
+  const m = readTfjsModel(join(repoRoot(), 'node_modules/nsfwjs/dist/models/inception_v3'));
+  assert.equal(m.kind, 'layers-model');
+  assert.throws(() => kerasToMobileNetV2(m), code('TFJS_UNSUPPORTED_TOPOLOGY'));
+});
+
 test('MobileNetV2 GGUF loader rejects missing tensors, wrong shapes and bad metadata', () => {
   const w = kerasToMobileNetV2(readTfjsModel(join(MODEL_DIR, 'model.min.js')));
   const spec = mobileNetV2ToGGUF(w, 'x');

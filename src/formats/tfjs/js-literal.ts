@@ -181,9 +181,19 @@ export function parseJsLiteral(src: string, start = 0, source = '<literal>'): { 
  *   `TFJS_BAD_LITERAL` when what follows is not a supported literal
  */
 export function bundleExportLiteral(src: string, source: string): JsLiteral {
-  const re = /[A-Za-z_$][A-Za-z0-9_$]*\.exports\s*=\s*(?=[{["'])/g;
+  // Linear scan for ".exports" (a regex with a leading identifier class backtracks quadratically
+  // over the megabytes of base64 in a weight bundle), then `<ident>.exports = <literal start>`.
   const hits: number[] = [];
-  for (let m = re.exec(src); m; m = re.exec(src)) hits.push(m.index + m[0].length);
+  const isIdent = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_$]/.test(c);
+  for (let at = src.indexOf('.exports'); at >= 0; at = src.indexOf('.exports', at + 8)) {
+    if (!isIdent(src[at - 1])) continue;
+    let p = at + 8;
+    while (p < src.length && /\s/.test(src[p]!)) p++;
+    if (src[p] !== '=' || src[p + 1] === '=') continue;
+    p++;
+    while (p < src.length && /\s/.test(src[p]!)) p++;
+    if (src[p] === '{' || src[p] === '[' || src[p] === '"' || src[p] === "'") hits.push(p);
+  }
   if (hits.length !== 1) {
     throw new ModelFormatError('TFJS_BAD_BUNDLE', `${source}: expected one module.exports=<literal> assignment, found ${hits.length}`);
   }
