@@ -157,6 +157,9 @@ TILE_INLINE void q4_K_tile(const int R, int64_t nb, const uint8_t *w, size_t w_r
   __m128 acc[4], accm[4];
   for (int r = 0; r < R; r++) acc[r] = accm[r] = _mm_setzero_ps();
   const __m512i m4 = _mm512_set1_epi8(0x0F);
+  /* lane 4j+t <- mins 2j resp. 2j+1 */
+  const __m512i ie = _mm512_set_epi32(6, 6, 6, 6, 4, 4, 4, 4, 2, 2, 2, 2, 0, 0, 0, 0);
+  const __m512i io = _mm512_set_epi32(7, 7, 7, 7, 5, 5, 5, 5, 3, 3, 3, 3, 1, 1, 1, 1);
   /* lane 4t+j -> lane 4j+t */
   const __m512i tr = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
   for (int64_t ib = 0; ib < nb; ib++) {
@@ -165,8 +168,15 @@ TILE_INLINE void q4_K_tile(const int R, int64_t nb, const uint8_t *w, size_t w_r
     const __m128 dy = _mm_loadu_ps(yd + ib * 4);
     for (int r = 0; r < R; r++) {
       const sf_block_q4_K *x = (const sf_block_q4_K *)(w + (size_t)r * w_row) + ib;
-      uint8_t sc[8], mn[8];
-      for (int j = 0; j < 8; j++) sf_get_scale_min_k4(j, x->scales, &sc[j], &mn[j]);
+      /* the 8 six-bit scales and mins (= sf_get_scale_min_k4 for j = 0..7, as ggml's utmp unpacking) */
+      uint32_t u[4];
+      memcpy(u, x->scales, 12);
+      u[3] = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
+      const uint32_t ua = u[1] & 0x3f3f3f3fu;
+      u[1] = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
+      u[2] = ua;
+      u[0] &= 0x3f3f3f3fu;
+      const uint8_t *sc = (const uint8_t *)u;
       __m512i v[4][2];
       for (int j = 0; j < 4; j++) {
         const __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x->qs + 32 * j)));
@@ -191,8 +201,8 @@ TILE_INLINE void q4_K_tile(const int R, int64_t nb, const uint8_t *w, size_t w_r
                                          _mm512_shuffle_i32x4(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)));
       const __m512 isf = _mm512_cvtepi32_ps(_mm512_permutexvar_epi32(tr, S)); /* lane 4j+t */
       /* mins: msum_j(t) = mn[2j]·be + mn[2j+1]·bo (exact) */
-      const __m512i mne = _mm512_set_epi32(mn[6], mn[6], mn[6], mn[6], mn[4], mn[4], mn[4], mn[4], mn[2], mn[2], mn[2], mn[2], mn[0], mn[0], mn[0], mn[0]);
-      const __m512i mno = _mm512_set_epi32(mn[7], mn[7], mn[7], mn[7], mn[5], mn[5], mn[5], mn[5], mn[3], mn[3], mn[3], mn[3], mn[1], mn[1], mn[1], mn[1]);
+      const __m512i mn32 = _mm512_cvtepu8_epi32(_mm_cvtsi64_si128(((int64_t)u[3] << 32) | u[2])); /* lanes 0..7: mn[0..7] */
+      const __m512i mne = _mm512_permutexvar_epi32(ie, mn32), mno = _mm512_permutexvar_epi32(io, mn32);
       const __m512 msf = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_mullo_epi32(mne, be), _mm512_mullo_epi32(mno, bo)));
       const __m128 dd = _mm_mul_ps(_mm_set1_ps(_cvtsh_ss(x->d)), dy);
       const __m128 dm = _mm_mul_ps(_mm_set1_ps(_cvtsh_ss(x->dmin)), dy);
