@@ -16,6 +16,7 @@
  * 32 quants contiguously (128 bytes), and separately their 4 scales as float32 (exact fp16 → fp32).
  */
 #include "sf_gemm.h"
+#include <pthread.h>
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) && defined(__F16C__)
 #include <immintrin.h>
@@ -227,6 +228,14 @@ DEF_ENTRY(q4_K)
  * 32-element slice, times their 16-element scales, minus 32·(bsums[2k]·sc[2k] + bsums[2k+1]·sc[2k+1])),
  * converted and fused-added with dx·dy into 8 float lanes; hsum256 at the end. Same lanes here,
  * two tokens per 512-bit register. Uses the Q8_K packing of sf_gemm_pack_q8_K (raw bsums at 1152). */
+/* vpermw indices: for (half, g), 16-bit lanes 0-7 and 16-23 take scale 8·half + 2g, the others 8·half + 2g + 1 */
+static _Alignas(64) int16_t g_q6_sidx[8][32];
+static void q6_sidx_init(void) {
+  for (int hg = 0; hg < 8; hg++)
+    for (int l = 0; l < 32; l++) g_q6_sidx[hg][l] = (int16_t)(8 * (hg / 4) + 2 * (hg % 4) + ((l / 8) % 2));
+}
+static pthread_once_t g_q6_once = PTHREAD_ONCE_INIT;
+
 TILE_INLINE void q6_K_tile(const int R, int64_t nb, const uint8_t *w, size_t w_row, const int8_t *yq, const float *yd,
                            float *out) {
   __m512 acc[4][2];
@@ -244,9 +253,10 @@ TILE_INLINE void q6_K_tile(const int R, int64_t nb, const uint8_t *w, size_t w_r
     for (int r = 0; r < R; r++) {
       const sf_block_q6_K *x = (const sf_block_q6_K *)(w + (size_t)r * w_row) + ib;
       __m512i sumi[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+      /* int16 scales, lanes 0..15 (and 16..31): the per-g vectors are picked from it by vpermw */
+      const __m512i sc16 = _mm512_broadcast_i64x4(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales)));
       for (int half = 0; half < 2; half++) {
         const uint8_t *ql = x->ql + 64 * half, *qh = x->qh + 32 * half;
-        const int8_t *sc = x->scales + 8 * half;
         const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
         const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
         __m256i q[4];
@@ -256,13 +266,12 @@ TILE_INLINE void q6_K_tile(const int R, int64_t nb, const uint8_t *w, size_t w_r
         q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_srli_epi16(_mm256_and_si256(h, hc0), 2));
         for (int g = 0; g < 4; g++) {
           const __m512i qz = _mm512_broadcast_i64x4(q[g]);
-          const __m512i s = _mm512_broadcast_i64x4(_mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g])));
+          const __m512i s = _mm512_permutexvar_epi16(_mm512_loadu_si512(g_q6_sidx[half * 4 + g]), sc16);
           const int slot = ((2 * half + g / 2) * 2 + g % 2) * 2;
           for (int p = 0; p < 2; p++)
             sumi[p] = _mm512_add_epi32(sumi[p], _mm512_madd_epi16(_mm512_maddubs_epi16(qz, _mm512_loadu_si512(Y + (slot + p) * 64)), s));
         }
       }
-      const __m512i sc16 = _mm512_broadcast_i64x4(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales)));
       const __m512 dxv = _mm512_set1_ps(_cvtsh_ss(x->d));
       for (int p = 0; p < 2; p++) {
         const __m512i sub = _mm512_slli_epi32(_mm512_madd_epi16(bs[p], sc16), 5);
@@ -428,7 +437,7 @@ sf_gemm_q8_0_fn sf_gemm_q8_0_kernel(int type) {
     case SF_Q4_K: return q4_K_gemm;
     case SF_Q4_1: return q4_1_gemm;
     case SF_Q5_1: return q5_1_gemm;
-    case SF_Q6_K: return q6_K_gemm;
+    case SF_Q6_K: pthread_once(&g_q6_once, q6_sidx_init); return q6_K_gemm;
     default: return NULL;
   }
 }
