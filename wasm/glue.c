@@ -84,11 +84,21 @@ static void mm_part(const mm_ctx *c, int p, int32_t r0, int32_t r1) {
     int32_t r = r0;
     if (c->rows) {
       float o[4] __attribute__((aligned(16)));
-      for (; r + 4 <= r1; r += 4)
-        for (int32_t t = t0; t < t1; t++) {
-          (c->seq ? c->rows->seq4 : c->rows->dot4)(c->n_in, w + (size_t)r * c->w_row, c->w_row, c->prep + (size_t)t * c->p_row, o);
+      float o2[4] __attribute__((aligned(16)));
+      for (; r + 4 <= r1; r += 4) {
+        const uint8_t *wr = w + (size_t)r * c->w_row;
+        int32_t t = t0;
+        if (c->rows->dot4x2 && !c->seq)
+          for (; t + 2 <= t1; t += 2) {
+            c->rows->dot4x2(c->n_in, wr, c->w_row, c->prep + (size_t)t * c->p_row, c->prep + (size_t)(t + 1) * c->p_row, o, o2);
+            __builtin_memcpy(y + (size_t)t * n_out + r, o, sizeof o);
+            __builtin_memcpy(y + (size_t)(t + 1) * n_out + r, o2, sizeof o2);
+          }
+        for (; t < t1; t++) {
+          (c->seq ? c->rows->seq4 : c->rows->dot4)(c->n_in, wr, c->w_row, c->prep + (size_t)t * c->p_row, o);
           __builtin_memcpy(y + (size_t)t * n_out + r, o, sizeof o);
         }
+      }
     }
     for (; r < r1; r++) {
       const uint8_t *wr = w + (size_t)r * c->w_row;

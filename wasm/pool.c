@@ -35,6 +35,7 @@ static uint32_t g_waiting __attribute__((aligned(64))); /* workers inside memory
 static uint32_t g_park __attribute__((aligned(64)));
 static uint32_t g_done __attribute__((aligned(64))); /* bumped by the last worker leaving a closed job */
 static uint32_t g_stop;
+static uint32_t g_joined;       /* jobs joined by workers, for tests and diagnostics */
 static uint32_t g_nth = 1;      /* threads taking part in a job, the caller included */
 static uint32_t g_spin = 1u << 18;
 static uint32_t g_main_wait;    /* 1: the caller may block in memory.atomic.wait32 */
@@ -73,6 +74,9 @@ EXPORT(sf_wasm_pool_restart) void sf_wasm_pool_restart(void) { __atomic_store_n(
 
 EXPORT(sf_wasm_pool_threads) int32_t sf_wasm_pool_threads(void) { return (int32_t)ld(&g_nth); }
 
+/* How many times a worker has joined a job since the module started (wraps at 2^32). */
+EXPORT(sf_wasm_pool_joined) uint32_t sf_wasm_pool_joined(void) { return ld(&g_joined); }
+
 void sf_pool_run(sf_task_fn fn, void *ctx) {
   const uint32_t nth = ld(&g_nth);
   if (nth <= 1) {
@@ -110,6 +114,7 @@ EXPORT(sf_worker_main) void sf_worker_main(int32_t id) {
       seen = j >> JOB_GEN_SHIFT;
       while (!(j & JOB_CLOSED) && (j >> JOB_GEN_SHIFT) == seen && (j & JOB_ACTIVE) < JOB_ACTIVE) {
         if (__atomic_compare_exchange_n(&g_job, &j, j + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+          __atomic_fetch_add(&g_joined, 1, __ATOMIC_RELAXED);
           g_fn(g_ctx, id + 1, (int)ld(&g_nth));
           const uint32_t before = __atomic_fetch_sub(&g_job, 1, __ATOMIC_SEQ_CST);
           if ((before & JOB_CLOSED) && (before & JOB_ACTIVE) == 1) { /* last one out of a closed job: wake the caller */

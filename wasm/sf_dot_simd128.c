@@ -373,6 +373,39 @@ static void dot4_q4_1(int n, const void *vw, size_t w_row, const void *vp, float
   wasm_v128_store(out, sum);
 }
 
+/* dot4_q4_1 for two activation rows at once (prefill): the weight nibbles and scales are unpacked
+ * once for both; each token's lanes run exactly dot4_q4_1's operations. */
+static void dot4x2_q4_1(int n, const void *vw, size_t w_row, const void *vp0, const void *vp1, float *out0, float *out1) {
+  const uint8_t *w = vw;
+  const int16_t *qa = vp0, *qb = vp1;
+  const float *ada = (const float *)(qa + n), *asa = ada + n / SF_QK;
+  const float *adb = (const float *)(qb + n), *asb = adb + n / SF_QK;
+  const v128_t m = wasm_i16x8_splat(0x000f);
+  v128_t suma = wasm_f32x4_splat(0.0f), sumb = suma;
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const size_t o = (size_t)ib * sizeof(sf_block_q4_1);
+    v128_t aa[4], ab[4];
+    for (int r = 0; r < 4; r++) {
+      const v128_t q = wasm_v128_load(w + r * w_row + o + 4);
+      const v128_t w0 = wasm_v128_and(q, m), w1 = wasm_v128_and(wasm_u16x8_shr(q, 8), m);
+      const v128_t w2 = wasm_v128_and(wasm_u16x8_shr(q, 4), m), w3 = wasm_u16x8_shr(q, 12);
+      const int16_t *ya = qa + 32 * ib, *yb = qb + 32 * ib;
+      aa[r] = wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(w0, wasm_v128_load(ya)), wasm_i32x4_dot_i16x8(w1, wasm_v128_load(ya + 8))),
+                             wasm_i32x4_add(wasm_i32x4_dot_i16x8(w2, wasm_v128_load(ya + 16)), wasm_i32x4_dot_i16x8(w3, wasm_v128_load(ya + 24))));
+      ab[r] = wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(w0, wasm_v128_load(yb)), wasm_i32x4_dot_i16x8(w1, wasm_v128_load(yb + 8))),
+                             wasm_i32x4_add(wasm_i32x4_dot_i16x8(w2, wasm_v128_load(yb + 16)), wasm_i32x4_dot_i16x8(w3, wasm_v128_load(yb + 24))));
+    }
+    const v128_t isa = wasm_f32x4_convert_i32x4(hsum4_i32x4(aa[0], aa[1], aa[2], aa[3]));
+    const v128_t isb = wasm_f32x4_convert_i32x4(hsum4_i32x4(ab[0], ab[1], ab[2], ab[3]));
+    const v128_t dm = gather4_u32(w, w_row, o);
+    const v128_t d = fp16x4_to_f32(wasm_v128_and(dm, wasm_i32x4_splat(0xffff))), mm = fp16x4_to_f32(wasm_u32x4_shr(dm, 16));
+    suma = wasm_f32x4_add(suma, wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_f32x4_splat(ada[ib])), isa), wasm_f32x4_mul(mm, wasm_f32x4_splat(asa[ib]))));
+    sumb = wasm_f32x4_add(sumb, wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_f32x4_splat(adb[ib])), isb), wasm_f32x4_mul(mm, wasm_f32x4_splat(asb[ib]))));
+  }
+  wasm_v128_store(out0, suma);
+  wasm_v128_store(out1, sumb);
+}
+
 static inline v128_t q8_dot(const uint8_t *p, v128_t y0, v128_t y1, v128_t y2, v128_t y3) {
   const v128_t a = wasm_v128_load(p), b = wasm_v128_load(p + 16);
   return wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(a), y0), wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(a), y1)),
@@ -506,8 +539,8 @@ ROWS_SEQ(seq4_q4_1, dot1_q4_1_rows)
 ROWS_SEQ(seq4_q8_0, dot1_q8_0_rows)
 
 const sf_simd128_rows *sf_simd128_rows_for(int type) {
-  static const sf_simd128_rows q4_0 = {dot4_q4_0, seq4_q4_0, prep_size_q8, prep_q8_0_nib}, q4_1 = {dot4_q4_1, seq4_q4_1, prep_size_q8, prep_q8_1_nib},
-                               q8_0 = {dot4_q8_0, seq4_q8_0, prep_size_q8, prep_q8_0};
+  static const sf_simd128_rows q4_0 = {dot4_q4_0, seq4_q4_0, NULL, prep_size_q8, prep_q8_0_nib}, q4_1 = {dot4_q4_1, seq4_q4_1, dot4x2_q4_1, prep_size_q8, prep_q8_1_nib},
+                               q8_0 = {dot4_q8_0, seq4_q8_0, NULL, prep_size_q8, prep_q8_0};
   switch (type) {
     case SF_Q4_0: return &q4_0;
     case SF_Q4_1: return &q4_1;

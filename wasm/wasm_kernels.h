@@ -13,6 +13,8 @@ typedef struct {
   void (*dot4)(int n, const void *w, size_t w_row, const void *prep, float *out);
   /* the same results, the four rows one after the other (one sequential stream: large matrices) */
   void (*seq4)(int n, const void *w, size_t w_row, const void *prep, float *out);
+  /* dot4 against two prepared activation rows (prefill), or NULL */
+  void (*dot4x2)(int n, const void *w, size_t w_row, const void *prep0, const void *prep1, float *out0, float *out1);
   size_t (*prep_size)(int n);
   void (*prep)(int n, const void *act, void *prep);
 } sf_simd128_rows;

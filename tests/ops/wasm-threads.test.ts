@@ -204,6 +204,12 @@ test('wasm workers: close() stops them; a process that never calls it still exit
   await settle();
   const y = new Float32Array(64);
   w.matmul(GGMLType.Q8_0, randomBlocks(GGMLType.Q8_0, 64 * 256, 1), 64, 256, gaussian(256, 2), 1, y);
+  // the workers do take part: a large matmul, repeated until a worker has joined one (≤ 20 s on a loaded machine)
+  const big = randomBlocks(GGMLType.Q8_0, 8192 * 512, 3), xb = gaussian(512, 4), yb = new Float32Array(8192);
+  const joins0 = w.workerJoins();
+  for (const t0 = Date.now(); w.workerJoins() === joins0 && Date.now() - t0 < 20_000; await new Promise((r) => setTimeout(r, 10)))
+    w.matmul(GGMLType.Q8_0, big, 8192, 512, xb, 1, yb);
+  assert.ok(w.workerJoins() > joins0, 'no worker joined a job');
   await closeWasmKernels();
   assert.equal(w.threads(), 1);
   // usable again after close

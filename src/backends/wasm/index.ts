@@ -55,6 +55,7 @@ interface Exports {
   sf_wasm_pool_stop(): void;
   sf_wasm_pool_restart(): void;
   sf_wasm_pool_threads(): number;
+  sf_wasm_pool_joined(): number;
   sf_wasm_pool_set_main_wait(on: number): void;
   sf_wasm_set_seq_bytes(bytes: number): void;
   sf_wasm_get_rows(type: number, w: number, nIn: number, ids: number, nIds: number, out: number): number;
@@ -81,6 +82,8 @@ export interface WasmKernels extends LayerKernels {
   readonly shared: boolean;
   /** Threads taking part in jobs now (the caller included). */
   threads(): number;
+  /** Jobs joined by workers so far (a counter in linear memory; shows that workers do take part). */
+  workerJoins(): number;
   /** Matmuls of one weight type sharing X in one job (as NativeKernels.matmulMulti). */
   matmulMulti(type: number, nIn: number, x: Float32Array, nTok: number, w0: Uint8Array, nOut0: number, y0: Float32Array,
     w1: Uint8Array, nOut1: number, y1: Float32Array, w2?: Uint8Array | null, nOut2?: number, y2?: Float32Array | null): void;
@@ -324,6 +327,10 @@ class WasmKernelSet implements WasmKernels {
 
   threads(): number {
     return this.ex.sf_wasm_pool_threads();
+  }
+
+  workerJoins(): number {
+    return this.ex.sf_wasm_pool_joined() >>> 0;
   }
 
   tune(o: { spinRounds?: number; seqBytes?: number }): void {
