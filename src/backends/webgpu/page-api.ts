@@ -7,6 +7,8 @@
 import { WebGPUDevice } from './device.js';
 import { runOp, type OpRequest } from './ops.js';
 import { WebGPUTransformer, type GPUModelManifest } from './model.js';
+import { matmul, type MatmulKernel } from './kernels/matmul.js';
+import { rowBytes } from './quant-wgsl.js';
 import { RequestError } from '../../core/errors.js';
 
 let devP: Promise<WebGPUDevice> | null = null;
@@ -56,6 +58,30 @@ export const pageApi = {
   runOp: wrap(async (req: OpRequest) => {
     const r = await runOp(await device(), req);
     return { out: toBase64(r.out), ms: r.ms };
+  }),
+  /**
+   * Device-resident matmul timing for profiles: random-free zero-filled W (timing does not depend
+   * on values), `reps` dispatches in one submit after a warm-up, then a 4-byte readback. Returns
+   * ms per matmul (launch and submit overhead included, upload excluded).
+   */
+  benchMatmul: wrap(async (a: { type: number; nIn: number; nOut: number; nTok: number; reps: number; kernel?: MatmulKernel }) => {
+    const d = await device();
+    const w = d.createBuffer(rowBytes(a.type, a.nIn) * a.nOut, 'bench_w');
+    const x = d.createBuffer(a.nIn * a.nTok * 4, 'bench_x');
+    const y = d.createBuffer(a.nOut * a.nTok * 4, 'bench_y');
+    try {
+      const run = () => matmul(d, w, x, y, { type: a.type, nIn: a.nIn, nOut: a.nOut, nTok: a.nTok, kernel: a.kernel });
+      run();
+      await d.read(y, 4);
+      const t0 = performance.now();
+      for (let i = 0; i < a.reps; i++) run();
+      await d.read(y, 4);
+      return (performance.now() - t0) / a.reps;
+    } finally {
+      w.destroy();
+      x.destroy();
+      y.destroy();
+    }
   }),
   /** Fetches the GGUF at `url`, uploads the weights and returns a model id. */
   loadModel: wrap(async (manifest: GPUModelManifest, url: string) => {
