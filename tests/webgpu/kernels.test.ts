@@ -1,7 +1,7 @@
 /**
  * Every WebGPU kernel (src/backends/webgpu/kernels) against the CPU reference, run in headless
  * Chromium (SwiftShader's WebGPU adapter here; a real GPU where Chromium finds one):
- * - matmul (matvec, row-per-invocation matvec and tiled kernels) for F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q6_K weights
+ * - matmul (matvec, row-per-invocation matvec and tiled kernels) for F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K weights
  *   quantized by ggml's reference quantizer (native `quantize`), against X·dequantize(W)ᵀ in float64
  *   with the weights dequantized by the native kernels (bound 1e-5 of the output range: both sides
  *   use the same f32 weights, only the summation differs), and against ggml's own CPU matmul
@@ -50,7 +50,7 @@ function matmulRef(deq: Float32Array, x: Float32Array, nOut: number, nIn: number
   return y;
 }
 
-const TYPES = [GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q6_K];
+const TYPES = [GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K];
 
 test('matmul: every weight type, matvec (workgroup and row-per-invocation) and tiled, vs dequantize+f64 and vs ggml CPU matmul', { skip: SKIP }, async (t) => {
   const nIn = 512, nOut = 100;
@@ -188,7 +188,7 @@ test('elementwise: add/mul broadcast, scale, silu, gelu vs float64; swiglu/geglu
 
 test('bad input: unsupported weight type and bad shapes raise BackendError with a code', { skip: SKIP }, async () => {
   const x = new Float32Array(256);
-  await assert.rejects(gpuOp({ op: 'matmul', w: new Uint8Array(176), x, type: GGMLType.Q5_K, nIn: 256, nOut: 1, nTok: 1 }),
+  await assert.rejects(gpuOp({ op: 'matmul', w: new Uint8Array(110), x, type: GGMLType.Q3_K, nIn: 256, nOut: 1, nTok: 1 }),
     (e: unknown) => e instanceof BackendError && e.code === 'WEBGPU_UNSUPPORTED_TYPE');
   await assert.rejects(gpuOp({ op: 'matmul', w: new Uint8Array(18 * 8), x, type: GGMLType.Q4_0, nIn: 256, nOut: 4, nTok: 1 }),
     (e: unknown) => e instanceof BackendError && e.code === 'WEBGPU_BAD_SHAPE');

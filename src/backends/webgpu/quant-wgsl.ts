@@ -12,7 +12,7 @@ import { BackendError } from '../../core/errors.js';
 
 /** Weight types the WebGPU matmul/get_rows kernels read. */
 export const WEBGPU_WEIGHT_TYPES: readonly number[] = [
-  GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q6_K,
+  GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K,
 ];
 
 /** Bytes of one row of `nIn` elements of `type` (nIn a multiple of the block size). */
@@ -91,6 +91,22 @@ const LOADERS: Record<number, string> = {
   }
   let d = h2f(o) * f32(sc); let m = h2f(o + 2u) * f32(mn);
   return nib(w32(o + 16u + 32u * g + l), hi * 4u) * d - m;
+}`,
+  // block_q5_K {f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}: as Q4_K plus a fifth bit,
+  // bit (2g + hi) of qh[l] for element e = 64g + 32hi + l.
+  [GGMLType.Q5_K]: `fn wload4(base: u32, i: u32) -> vec4<f32> {
+  let o = base + (i >> 8u) * 176u; let e = i & 255u;
+  let g = e >> 6u; let hi = (e >> 5u) & 1u; let l = e & 31u;
+  let js = 2u * g + hi;
+  var sc: u32; var mn: u32;
+  if (js < 4u) { sc = b8(o + 4u + js) & 63u; mn = b8(o + 8u + js) & 63u; }
+  else {
+    sc = (b8(o + 8u + js) & 15u) | ((b8(o + js) >> 6u) << 4u);
+    mn = (b8(o + 8u + js) >> 4u) | ((b8(o + 4u + js) >> 6u) << 4u);
+  }
+  let qh = w32(o + 16u + l) >> (2u * g + hi);
+  let hb = vec4<f32>(f32(qh & 1u), f32((qh >> 8u) & 1u), f32((qh >> 16u) & 1u), f32((qh >> 24u) & 1u)) * 16.0;
+  return (nib(w32(o + 48u + 32u * g + l), hi * 4u) + hb) * (h2f(o) * f32(sc)) - h2f(o + 2u) * f32(mn);
 }`,
   // block_q6_K {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}: element e: half h = e/128, quarter k,
   // lane l; q = (4 bits of ql | 2 bits of qh << 4) - 32, times d * scales[8h + l/16 + 2k].

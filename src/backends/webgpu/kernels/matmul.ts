@@ -1,6 +1,6 @@
 /**
  * Y[nTok, nOut] = X[nTok, nIn] · W[nOut, nIn]ᵀ on WebGPU, W in its ggml block format (F32, F16,
- * BF16, Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q6_K; see ../quant-wgsl.ts), X and Y float32. Activations
+ * BF16, Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K; see ../quant-wgsl.ts), X and Y float32. Activations
  * stay in f32 (unlike ggml's CPU path, which quantizes X to Q8 first), so results differ from the
  * native kernels by the activation rounding only.
  *
