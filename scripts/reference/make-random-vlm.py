@@ -22,8 +22,11 @@ Writes (deterministic: the same bytes on every run with numpy 2.2.6 and the bund
     DIR/hf/           model.safetensors (HF tensor names of Idefics3ForConditionalGeneration /
                       LlavaForConditionalGeneration / Gemma3ForConditionalGeneration, transformers >= 4.52
                       layout `model.<part>.*` + `lm_head.weight`), config.json, preprocessor_config.json,
-                      processor_config.json; tokenizer.json + tokenizer_config.json for the byte-level BPE
-                      vocab (smolvlm, llava) only -- gemma3's SentencePiece vocab gets no tokenizer.json
+                      processor_config.json; tokenizer.json + tokenizer_config.json: byte-level BPE (smolvlm,
+                      llava; GPT-2 layout) or, for gemma3's SentencePiece vocab, the layout `tokenizers`
+                      gives Llama-2 (transformers convert_slow_tokenizer.py LlamaConverter: BPE with
+                      byte_fallback, merges from generate_merges over the SentencePiece scores, Prepend +
+                      Replace normalizer, Replace/ByteFallback/Fuse/Strip decoder), image tokens as added tokens
     DIR/image.png     RGB, the model's native input size (smolvlm: the preprocessor's longest edge, so the
                       tiles are exact crops), smooth gradients + shapes
     DIR/image2.png    RGB, non-square (exercises resize / tiling / padding)
@@ -79,6 +82,7 @@ FAMILIES = {
 }
 N_CTX = 512
 TOKEN_TYPE_CONTROL = 3
+TOKEN_TYPE_UNKNOWN = 2
 
 
 def parse_args() -> argparse.Namespace:
@@ -140,6 +144,55 @@ def write_vocab(gguf, writer, fields, extra: list[str]) -> tuple[int, dict[str, 
             writer.add_key_value(key, val, main)
     assert len(tokens) == n0 + len(extra)
     return len(tokens), ids, tokens, types
+
+
+def spm_merges(vocab: dict[str, int], vocab_scores: list[tuple[str, float]]) -> list[tuple[str, str]]:
+    """BPE merges of a SentencePiece vocab, as transformers' convert_slow_tokenizer.generate_merges makes them:
+    every split (l, r) of a piece with both halves in the vocab, halves ordered by their ids, then all
+    sorted by the piece's score, descending, ties by longer left then longer right half (stable sort)."""
+    merges = []
+    for piece, score in vocab_scores:
+        local = [(piece[:i], piece[i:], score) for i in range(1, len(piece)) if piece[:i] in vocab and piece[i:] in vocab]
+        merges.extend(sorted(local, key=lambda x: (vocab[x[0]], vocab[x[1]])))
+    merges.sort(key=lambda v: (v[2], len(v[0]), len(v[1])), reverse=True)
+    return [(l, r) for l, r, _ in merges]
+
+
+def write_spm_tokenizer_json(hf: Path, vd, tokens: list[bytes], token_types: list[int], dump) -> None:
+    """tokenizer.json + tokenizer_config.json of a SentencePiece (`llama`) vocab in the layout of Llama-2's
+    Hugging Face files (tokenizers' serde of transformers LlamaConverter, legacy=True): the SentencePiece
+    pieces (ids below the first appended CONTROL token) form model.vocab, <unk>/<s>/</s> and the appended
+    tokens are added_tokens (special), merges come from the scores (spm_merges)."""
+    n_sp = len(vd['tokenizer.ggml.tokens'][0])
+    scores = vd['tokenizer.ggml.scores'][0]
+    pieces = [t.decode('utf-8') for t in tokens]
+    vocab = {pieces[i]: i for i in range(n_sp)}
+    merges = spm_merges(vocab, [(pieces[i], float(scores[i])) for i in range(n_sp)])
+    unk = pieces[vd['tokenizer.ggml.unknown_token_id'][0]]
+    bos = pieces[vd['tokenizer.ggml.bos_token_id'][0]]
+    eos = pieces[vd['tokenizer.ggml.eos_token_id'][0]]
+    specials = [i for i, ty in enumerate(token_types) if ty in (TOKEN_TYPE_CONTROL, TOKEN_TYPE_UNKNOWN)]
+    added = [dict(id=i, content=pieces[i], single_word=False, lstrip=False, rstrip=False, normalized=False, special=True) for i in specials]
+    add_bos = bool(vd['tokenizer.ggml.add_bos_token'][0]) if 'tokenizer.ggml.add_bos_token' in vd else True
+    add_eos = bool(vd['tokenizer.ggml.add_eos_token'][0]) if 'tokenizer.ggml.add_eos_token' in vd else False
+    single = ([dict(SpecialToken=dict(id=bos, type_id=0))] if add_bos else []) + [dict(Sequence=dict(id='A', type_id=0))]
+    pair = single + ([dict(SpecialToken=dict(id=bos, type_id=1))] if add_bos else []) + [dict(Sequence=dict(id='B', type_id=1))]
+    tj = dict(version='1.0', truncation=None, padding=None, added_tokens=added,
+              normalizer=dict(type='Sequence', normalizers=[dict(type='Prepend', prepend='\u2581'),
+                                                            dict(type='Replace', pattern=dict(String=' '), content='\u2581')]),
+              pre_tokenizer=None,
+              post_processor=dict(type='TemplateProcessing', single=single, pair=pair,
+                                  special_tokens={bos: dict(id=bos, ids=[pieces.index(bos)], tokens=[bos])} if add_bos else {}),
+              decoder=dict(type='Sequence', decoders=[dict(type='Replace', pattern=dict(String='\u2581'), content=' '),
+                                                      dict(type='ByteFallback'), dict(type='Fuse'),
+                                                      dict(type='Strip', content=' ', start=1, stop=0)]),
+              model=dict(type='BPE', dropout=None, unk_token=unk, continuing_subword_prefix=None, end_of_word_suffix=None,
+                         fuse_unk=True, byte_fallback=True, vocab=vocab, merges=[f'{l} {r}' for l, r in merges]))
+    (hf / 'tokenizer.json').write_text(json.dumps(tj, ensure_ascii=False) + '\n')
+    tc = dict(tokenizer_class='LlamaTokenizer', add_bos_token=add_bos, add_eos_token=add_eos, bos_token=bos, eos_token=eos,
+              unk_token=unk, pad_token=None, legacy=True, clean_up_tokenization_spaces=False, model_max_length=N_CTX,
+              added_tokens_decoder={str(a['id']): {k: v for k, v in a.items() if k != 'id'} for a in added})
+    (hf / 'tokenizer_config.json').write_text(dump(tc))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -529,6 +582,8 @@ def main() -> None:
                   model_max_length=N_CTX, added_tokens_decoder={str(a['id']): {k: v for k, v in a.items() if k != 'id'} for a in added},
                   extra_special_tokens={}, **({'image_token': '<image>'} if '<image>' in tok_str else {}))
         (out / 'hf' / 'tokenizer_config.json').write_text(dump(tc))
+    elif vd['tokenizer.ggml.model'][0] == b'llama':
+        write_spm_tokenizer_json(out / 'hf', vd, tokens, token_types, dump)
 
     # ---------------- images ----------------
     write_png(out / 'image.png', synth_image(*F['image'], variant=0))
