@@ -7,11 +7,14 @@
  * `Digits` → `\p{N}` (individual) or `\p{N}+`, `ByteLevel(use_regex)` → the GPT-2 regex.
  * `added_tokens` become control (`special: true`) or user-defined tokens, as the GGUF converter
  * (llama.cpp `convert_hf_to_gguf.py`) marks them; id gaps become `[PAD<id>]` unused tokens.
+ * SentencePiece-style files (`Unigram`, or `BPE` with `byte_fallback` and no ByteLevel step: Llama-2,
+ * Mistral v1, Gemma, …) are handed to {@link spmTokenizerFromHF} (hf-spm.ts).
  * Format reference: https://huggingface.co/docs/tokenizers/api/models and the `tokenizers` Rust
  * crate's serde layout.
  */
 import { TokenizerError } from '../core/errors.js';
 import { BpeTokenizer, buildMergeRanks } from './bpe.js';
+import { isSentencePieceStyle, spmTokenizerFromHF } from './hf-spm.js';
 import { GPT2_PATTERN, type PreTokenizerConfig } from './pretokenizer.js';
 import { TokenType, type Tokenizer } from './tokenizer.js';
 import { Vocab, type VocabSpec } from './vocab.js';
@@ -71,16 +74,19 @@ function tokenContent(v: unknown): string | undefined {
  * @param tokenizerConfig parsed `tokenizer_config.json`: `bos_token`, `eos_token`, `add_bos_token`,
  *   `add_eos_token`, `clean_up_tokenization_spaces` (default true, as in transformers),
  *   `chat_template`.
+ *   SentencePiece-style files go to {@link spmTokenizerFromHF} (its errors apply).
  * @throws TokenizerError `TOKENIZER_NO_VOCAB` without `model.vocab`; `TOKENIZER_UNSUPPORTED` for
- *   other model types, non-byte-level BPE, or pre-tokenizers this translation does not know.
+ *   other model types (WordPiece, WordLevel), BPE that is neither byte-level nor byte-fallback, or
+ *   pre-tokenizers this translation does not know.
  */
 export function tokenizerFromHF(tokenizerJson: object, tokenizerConfig: object = {}): Tokenizer {
   const tj = tokenizerJson as Json;
   const cfg = tokenizerConfig as Json;
+  if (isSentencePieceStyle(tj)) return spmTokenizerFromHF(tj, cfg);
   const model = tj['model'];
   if (!isObj(model) || !isObj(model['vocab'])) throw new TokenizerError('TOKENIZER_NO_VOCAB', 'tokenizer.json has no model.vocab');
   if (model['type'] !== undefined && model['type'] !== 'BPE') {
-    throw new TokenizerError('TOKENIZER_UNSUPPORTED', `tokenizer.json model type ${String(model['type'])} is not supported (BPE only)`);
+    throw new TokenizerError('TOKENIZER_UNSUPPORTED', `tokenizer.json model type ${String(model['type'])} is not supported (BPE or Unigram only)`);
   }
   const patterns: string[] = [];
   const byteLevel = collectPatterns(tj['pre_tokenizer'], patterns) || (isObj(tj['decoder']) && tj['decoder']['type'] === 'ByteLevel');
