@@ -97,26 +97,6 @@ export function miniBox(r: RotatedRect): { box: Point[]; sside: number } {
   return { box: [p[i1]!, p[i2]!, p[i3]!, p[i4]!], sside: Math.min(r.w, r.h) };
 }
 
-/** Area of a simple polygon (shoelace), absolute value. */
-export function polygonArea(poly: readonly Point[]): number {
-  let s = 0;
-  for (let i = 0; i < poly.length; i++) {
-    const a = poly[i]!, b = poly[(i + 1) % poly.length]!;
-    s += a.x * b.y - b.x * a.y;
-  }
-  return Math.abs(s) / 2;
-}
-
-/** Perimeter of a closed polygon. */
-export function polygonPerimeter(poly: readonly Point[]): number {
-  let s = 0;
-  for (let i = 0; i < poly.length; i++) {
-    const a = poly[i]!, b = poly[(i + 1) % poly.length]!;
-    s += Math.hypot(b.x - a.x, b.y - a.y);
-  }
-  return s;
-}
-
 /**
  * DB's `unclip` of a rectangle followed by `get_mini_boxes`: PaddleOCR offsets the box polygon
  * outward by `d = area · unclipRatio / perimeter` (the DB paper's D' = A'·r / L', Liao et al.
