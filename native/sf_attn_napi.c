@@ -16,77 +16,7 @@
 #include <string.h>
 #include "sf_common.h"
 #include "sf_attn.h"
-
-#define FAIL(kind, ...)                                    \
-  do {                                                     \
-    char msg_[300];                                        \
-    snprintf(msg_, sizeof msg_, __VA_ARGS__);              \
-    napi_throw_##kind(env, "ERR_SYNFLUX_ARG", msg_);       \
-    return 0;                                              \
-  } while (0)
-
-static int args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *fn) {
-  size_t argc = 8;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
-  if (argc < want) FAIL(type_error, "%s: expected %zu arguments, got %zu", fn, want, argc);
-  return 1;
-}
-
-static int f32(napi_env env, napi_value v, const char *fn, const char *name, float **data, size_t *len) {
-  bool is = false;
-  napi_is_typedarray(env, v, &is);
-  napi_typedarray_type t;
-  napi_value ab;
-  size_t off;
-  void *d = NULL;
-  if (!is || napi_get_typedarray_info(env, v, &t, len, &d, &ab, &off) != napi_ok || t != napi_float32_array)
-    FAIL(type_error, "%s: %s must be a Float32Array", fn, name);
-  if (*len > 0 && !d) FAIL(type_error, "%s: %s is detached", fn, name);
-  *data = d;
-  return 1;
-}
-
-static int number(napi_env env, napi_value v, const char *fn, const char *name, double *out) {
-  napi_valuetype t;
-  napi_typeof(env, v, &t);
-  if (t != napi_number) FAIL(type_error, "%s: %s must be a number", fn, name);
-  napi_get_value_double(env, v, out);
-  if (!isfinite(*out)) FAIL(range_error, "%s: %s must be finite", fn, name);
-  return 1;
-}
-
-static int integer(napi_env env, napi_value v, const char *fn, const char *name, int64_t min, int64_t max, int64_t *out) {
-  double d;
-  if (!number(env, v, fn, name, &d)) return 0;
-  if (d < (double)min || d > (double)max || d != floor(d))
-    FAIL(range_error, "%s: %s must be an integer in [%lld, %lld], got %g", fn, name, (long long)min, (long long)max, d);
-  *out = (int64_t)d;
-  return 1;
-}
-
-static int prop(napi_env env, napi_value obj, const char *fn, const char *name, napi_value *out) {
-  bool has = false;
-  napi_has_named_property(env, obj, name, &has);
-  if (!has) FAIL(type_error, "%s: missing property %s", fn, name);
-  return napi_get_named_property(env, obj, name, out) == napi_ok;
-}
-
-static int prop_num(napi_env env, napi_value obj, const char *fn, const char *name, double *out) {
-  napi_value v;
-  return prop(env, obj, fn, name, &v) && number(env, v, fn, name, out);
-}
-
-static int prop_int(napi_env env, napi_value obj, const char *fn, const char *name, int64_t min, int64_t max, int64_t *out) {
-  napi_value v;
-  return prop(env, obj, fn, name, &v) && integer(env, v, fn, name, min, max, out);
-}
-
-static int object(napi_env env, napi_value v, const char *fn, const char *name) {
-  napi_valuetype t;
-  napi_typeof(env, v, &t);
-  if (t != napi_object) FAIL(type_error, "%s: %s must be an object", fn, name);
-  return 1;
-}
+#include "sf_napi_args.h"
 
 #define BIG ((int64_t)1 << 40)
 

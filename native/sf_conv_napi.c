@@ -11,73 +11,17 @@
 #include <node_api.h>
 #include <stdio.h>
 #include "sf_conv.h"
-
-#define FAIL(kind, ...)                                    \
-  do {                                                     \
-    char msg_[300];                                        \
-    snprintf(msg_, sizeof msg_, __VA_ARGS__);              \
-    napi_throw_##kind(env, "ERR_SYNFLUX_ARG", msg_);       \
-    return 0;                                              \
-  } while (0)
-
-static int f32_or_null(napi_env env, napi_value v, const char *fn, const char *name, int nullable, float **data, size_t *len) {
-  napi_valuetype vt;
-  napi_typeof(env, v, &vt);
-  if (nullable && (vt == napi_null || vt == napi_undefined)) {
-    *data = NULL;
-    *len = 0;
-    return 1;
-  }
-  bool is = false;
-  napi_is_typedarray(env, v, &is);
-  napi_typedarray_type t;
-  napi_value ab;
-  size_t off;
-  void *d = NULL;
-  if (!is || napi_get_typedarray_info(env, v, &t, len, &d, &ab, &off) != napi_ok || t != napi_float32_array)
-    FAIL(type_error, "%s: %s must be a Float32Array%s", fn, name, nullable ? " or null" : "");
-  if (*len > 0 && !d) FAIL(type_error, "%s: %s is detached", fn, name);
-  *data = d;
-  return 1;
-}
-
-static int prop_num(napi_env env, napi_value obj, const char *fn, const char *name, double *out) {
-  bool has = false;
-  napi_value v;
-  napi_valuetype t;
-  napi_has_named_property(env, obj, name, &has);
-  if (!has) FAIL(type_error, "%s: shape.%s is missing", fn, name);
-  if (napi_get_named_property(env, obj, name, &v) != napi_ok) return 0;
-  napi_typeof(env, v, &t);
-  if (t != napi_number) FAIL(type_error, "%s: shape.%s must be a number", fn, name);
-  napi_get_value_double(env, v, out);
-  if (!isfinite(*out)) FAIL(range_error, "%s: shape.%s must be finite", fn, name);
-  return 1;
-}
-
-static int prop_int(napi_env env, napi_value obj, const char *fn, const char *name, int64_t min, int64_t max, int64_t *out) {
-  double d;
-  if (!prop_num(env, obj, fn, name, &d)) return 0;
-  if (d < (double)min || d > (double)max || d != floor(d))
-    FAIL(range_error, "%s: shape.%s must be an integer in [%lld, %lld], got %g", fn, name, (long long)min, (long long)max, d);
-  *out = (int64_t)d;
-  return 1;
-}
+#include "sf_napi_args.h"
 
 static napi_value conv_common(napi_env env, napi_callback_info info, int depthwise) {
   const char *fn = depthwise ? "dwconv2d" : "conv2d";
-  size_t argc = 5;
-  napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 5) FAIL(type_error, "%s: expected 5 arguments, got %zu", fn, argc);
+  napi_value argv[8];
   float *x, *w, *b, *y;
   size_t nx, nw, nb, ny;
-  if (!f32_or_null(env, argv[0], fn, "x", 0, &x, &nx) || !f32_or_null(env, argv[1], fn, "w", 0, &w, &nw) ||
-      !f32_or_null(env, argv[2], fn, "bias", 1, &b, &nb) || !f32_or_null(env, argv[3], fn, "y", 0, &y, &ny))
+  if (!args(env, info, 5, argv, fn) || !f32(env, argv[0], fn, "x", &x, &nx) || !f32(env, argv[1], fn, "w", &w, &nw) ||
+      !f32_or_null(env, argv[2], fn, "bias", &b, &nb) || !f32(env, argv[3], fn, "y", &y, &ny) ||
+      !object(env, argv[4], fn, "shape"))
     return NULL;
-  napi_valuetype t;
-  napi_typeof(env, argv[4], &t);
-  if (t != napi_object) FAIL(type_error, "%s: shape must be an object", fn);
   const int64_t BIG = (int64_t)1 << 20;
   sf_conv_shape s;
   double act;
