@@ -10,18 +10,12 @@
 import { readFileSync } from 'node:fs';
 import { RequestError } from '../core/errors.js';
 import type { CliIO } from './io.js';
+import { parseIntOption, parseNumberOption } from './options.js';
 
 /** Options as parsed by commander. */
 export interface PlanCliOptions {
   model?: string; mmproj?: string; pipeline?: string; objective?: string; place?: string; profile?: string; calibration?: string;
   promptTokens?: string; genTokens?: string; imageTiles?: string; memoryBudget?: string; energyBudget?: string; json?: boolean;
-}
-
-function int(name: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new RequestError('BAD_OPTION', `--${name} must be an integer ≥ ${min}, got ${v}`);
-  return n;
 }
 
 function readJson(flag: string, path: string): unknown {
@@ -40,9 +34,9 @@ export async function planCommand(opts: PlanCliOptions, io: CliIO): Promise<void
   const objective = opts.objective ?? 'latency';
   if (objective !== 'latency' && objective !== 'energy') throw new RequestError('BAD_OPTION', `--objective must be latency or energy, got ${objective}`);
   const q = {
-    ...(opts.promptTokens !== undefined ? { promptTokens: int('prompt-tokens', opts.promptTokens, 1)! } : {}),
-    ...(opts.genTokens !== undefined ? { genTokens: int('gen-tokens', opts.genTokens, 0)! } : {}),
-    ...(opts.imageTiles !== undefined ? { tiles: int('image-tiles', opts.imageTiles, 1)! } : {}),
+    ...(opts.promptTokens !== undefined ? { promptTokens: parseIntOption('--prompt-tokens', opts.promptTokens, 1) } : {}),
+    ...(opts.genTokens !== undefined ? { genTokens: parseIntOption('--gen-tokens', opts.genTokens, 0) } : {}),
+    ...(opts.imageTiles !== undefined ? { tiles: parseIntOption('--image-tiles', opts.imageTiles, 1) } : {}),
   };
   const ps = loadProfileSet(opts.profile ?? defaultProfilePath());
   const calibration = opts.calibration ? (readJson('--calibration', opts.calibration) as Record<string, Record<string, number>>) : {};
@@ -58,8 +52,7 @@ export async function planCommand(opts: PlanCliOptions, io: CliIO): Promise<void
     if (!(n >= 0)) throw new RequestError('BAD_OPTION', `--memory-budget ${d}=${v}: bytes must be a number ≥ 0`);
     memoryBudget[d] = n;
   }
-  const energyBudgetJ = opts.energyBudget === undefined ? undefined : Number(opts.energyBudget);
-  if (energyBudgetJ !== undefined && !(energyBudgetJ >= 0)) throw new RequestError('BAD_OPTION', `--energy-budget must be a number ≥ 0, got ${opts.energyBudget}`);
+  const energyBudgetJ = opts.energyBudget === undefined ? undefined : parseNumberOption('--energy-budget', opts.energyBudget, { min: 0 });
   const p = plan(bricks, ps, { objective, pins: parsePlace(opts.place), memoryBudget, ...(energyBudgetJ !== undefined ? { energyBudgetJ } : {}) });
   if (opts.json) {
     io.stdout.write(JSON.stringify(p) + '\n');

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { RequestError } from '../core/errors.js';
 import type { CliIO } from './io.js';
+import { parseIntOption } from './options.js';
 
 /** Options as parsed by commander. */
 export interface ProfileOptions { device?: string; threads?: string; json?: boolean; out?: string; power?: string; quick?: boolean }
@@ -24,8 +25,7 @@ export function parseDevices(s: string | undefined): ('cpu' | 'wasm' | 'onnx')[]
 export async function profileCommand(opts: ProfileOptions, io: CliIO): Promise<void> {
   const { measureProfiles } = await import('../bricks/profile.js');
   const { saveProfileSet, defaultProfilePath, mergePower } = await import('../bricks/profile-schema.js');
-  const threads = opts.threads === undefined ? 1 : Number(opts.threads);
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new RequestError('BAD_OPTION', `--threads must be an integer in [1, 256], got ${opts.threads}`);
+  const threads = opts.threads === undefined ? 1 : parseIntOption('--threads', opts.threads, 1, 256);
   let power: unknown;
   if (opts.power) {
     try {
