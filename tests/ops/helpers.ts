@@ -1,12 +1,13 @@
 /**
  * Shared helpers of the op tests: a seeded RNG, binary16 decoding, random ggml blocks with finite
- * scales, and the gguf-py (numpy) reference runner.
+ * scales, the gguf-py (numpy) reference runner, and a wrapper forcing the native scalar path.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GGMLType, rowBytes } from '../../src/core/ggml-type.js';
+import { native } from '../../src/backends/cpu/native.js';
 
 /** Project root: the nearest ancestor holding package.json (works from tests/ and dist/tests/). */
 export const ROOT = ((): string => {
@@ -124,5 +125,20 @@ export function ggufRef(ops: RefOp[]): { results: (Uint8Array | null)[] } | { sk
       return { skip: `python3 + numpy unavailable (pip install numpy): ${err.stderr?.toString().trim() ?? err.message}` };
     }
     throw e;
+  }
+}
+
+/**
+ * Runs fn with the native addon forced to its scalar kernels (the reference the WASM build must
+ * match bit for bit), then restores the previous path. Throws whatever native() or fn throws.
+ */
+export function withScalarPath<T>(fn: () => T): T {
+  const k = native();
+  const prev = k.getPath();
+  k.setPath('scalar');
+  try {
+    return fn();
+  } finally {
+    k.setPath(prev);
   }
 }

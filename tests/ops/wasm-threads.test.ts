@@ -16,7 +16,7 @@ import { GGMLType, rowBytes, typeName } from '../../src/core/ggml-type.js';
 import { native, nativeAvailable } from '../../src/backends/cpu/native.js';
 import { unshareMemoryImport } from '../../src/backends/wasm/threads.js';
 import { closeWasmKernels, wasmAvailable, wasmKernels, wasmModulePath, type WasmKernels } from '../../src/backends/wasm/index.js';
-import { gaussian, randomBlocks, ROOT } from './helpers.js';
+import { gaussian, randomBlocks, ROOT, withScalarPath } from './helpers.js';
 
 const skip = !wasmAvailable()
   ? `${wasmModulePath()} is missing: run scripts/build-wasm.sh (needs clang and lld)`
@@ -33,17 +33,6 @@ function sameBits(a: Float32Array, b: Float32Array): string | null {
     return `[${i}] ${a[i]} vs ${b[i]}`;
   }
   return null;
-}
-
-function withScalar<T>(fn: () => T): T {
-  const k = native();
-  const prev = k.getPath();
-  k.setPath('scalar');
-  try {
-    return fn();
-  } finally {
-    k.setPath(prev);
-  }
 }
 
 /** Waits until the pool's workers have had time to instantiate (they join jobs as they come; results never depend on it). */
@@ -65,7 +54,7 @@ test('wasm matmul / matmulMulti: 1, 2, 3 threads and the unshared instance = nat
       const wq = type === GGMLType.F32 ? new Uint8Array(gaussian(nOut * nIn, 3 + type).buffer) : randomBlocks(type, nOut * nIn, 11 + type + nOut);
       const x = gaussian(nTok * nIn, 7 + nTok);
       const ref = new Float32Array(nTok * nOut);
-      withScalar(() => k.matmul(type, wq, nOut, nIn, x, nTok, ref));
+      withScalarPath(() => k.matmul(type, wq, nOut, nIn, x, nTok, ref));
       const s = new Float32Array(nTok * nOut).fill(NaN);
       single.matmul(type, wq, nOut, nIn, x, nTok, s);
       assert.equal(sameBits(s, ref), null, `${typeName(type)} ${nOut}x${nIn} nTok=${nTok}: unshared instance vs native scalar`);
@@ -91,7 +80,7 @@ test('wasm matmul / matmulMulti: 1, 2, 3 threads and the unshared instance = nat
     w.matmulMulti(type, nIn, x, nTok, ws[0]!, outs[0]!, ys[0]!, ws[1]!, outs[1]!, ys[1]!, ws[2]!, outs[2]!, ys[2]!);
     for (let i = 0; i < 3; i++) {
       const one = new Float32Array(nTok * outs[i]!);
-      withScalar(() => k.matmul(type, ws[i]!, outs[i]!, nIn, x, nTok, one));
+      withScalarPath(() => k.matmul(type, ws[i]!, outs[i]!, nIn, x, nTok, one));
       assert.equal(sameBits(ys[i]!, one), null, `${typeName(type)} matmulMulti part ${i}`);
     }
   }
@@ -104,7 +93,7 @@ test('wasm matmul / matmulMulti: 1, 2, 3 threads and the unshared instance = nat
     for (let i = 0; i < u.length; i++) u[i] = seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
     const x = gaussian(nTok * nIn, 8);
     const ref = new Float32Array(nTok * nOut);
-    withScalar(() => k.matmul(type, wq, nOut, nIn, x, nTok, ref));
+    withScalarPath(() => k.matmul(type, wq, nOut, nIn, x, nTok, ref));
     w.setThreads(2);
     for (const seqBytes of [4 << 20, 0]) {
       w.tune({ seqBytes });
@@ -151,7 +140,7 @@ test('wasm attention and GLU: the same bits at 1, 2 and 3 threads, and as native
     const a = new Float32Array(nTok * nHead * dv), b = new Float32Array(nTok * nHead * dv);
     w.setThreads(2);
     w.attention(q, kc, vt, a, shape);
-    withScalar(() => native().attention(q, kc, vt, b, shape));
+    withScalarPath(() => native().attention(q, kc, vt, b, shape));
     assert.equal(sameBits(a, b), null, 'attention with wide scores vs native scalar');
   }
   // SwiGLU over [-300, 300] (exp overflow/underflow lanes) vs native scalar
@@ -161,7 +150,7 @@ test('wasm attention and GLU: the same bits at 1, 2 and 3 threads, and as native
     const u = gaussian(n, 14);
     const a = new Float32Array(n), b = new Float32Array(n);
     w.swiglu(g, u, a, n);
-    withScalar(() => native().swiglu(g, u, b, n));
+    withScalarPath(() => native().swiglu(g, u, b, n));
     assert.equal(sameBits(a, b), null, 'swiglu wide range vs native scalar');
   }
   const n = 40000; // above the 2×4096 single-chunk limit of sf_attn.c's element-wise jobs

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { GGMLType, rowBytes, typeName } from '../../src/core/ggml-type.js';
 import { native, nativeAvailable, type NativeRopeParams } from '../../src/backends/cpu/native.js';
 import { wasmAvailable, wasmKernels, wasmModulePath } from '../../src/backends/wasm/index.js';
-import { gaussian, ROOT } from './helpers.js';
+import { gaussian, ROOT, withScalarPath } from './helpers.js';
 
 const skip = !wasmAvailable()
   ? `${wasmModulePath()} is missing: run scripts/build-wasm.sh (needs clang and lld)`
@@ -40,18 +40,6 @@ function bitsEqual(a: Float32Array, b: Float32Array): boolean {
   return true;
 }
 
-/** Runs fn with the native kernels forced to the scalar path. */
-function scalar<T>(fn: () => T): T {
-  const k = native();
-  const prev = k.getPath();
-  k.setPath('scalar');
-  try {
-    return fn();
-  } finally {
-    k.setPath(prev);
-  }
-}
-
 test('wasm matmul = native scalar matmul, bit for bit, for every weight type', { skip }, async (t) => {
   const w = await wasmKernels();
   const k = native();
@@ -67,7 +55,7 @@ test('wasm matmul = native scalar matmul, bit for bit, for every weight type', {
       const yn = new Float32Array(nTok * nOut);
       const ya = new Float32Array(nTok * nOut);
       w.matmul(type, wq, nOut, nIn, x, nTok, yw);
-      scalar(() => k.matmul(type, wq, nOut, nIn, x, nTok, yn));
+      withScalarPath(() => k.matmul(type, wq, nOut, nIn, x, nTok, yn));
       k.matmul(type, wq, nOut, nIn, x, nTok, ya);
       assert.ok(bitsEqual(yw, yn), `${typeName(type)} ${nOut}x${nIn} nTok=${nTok}: max abs diff vs scalar ${maxAbsDiff(yw, yn)}`);
       // vs the native default (SIMD) path only float order differs
@@ -106,7 +94,7 @@ test('wasm rope ≈ native scalar rope (norm, neox, YaRN, freq factors)', { skip
     const x = gaussian(5 * 3 * 64, 9);
     const a = x.slice(), b = x.slice();
     w.rope(a, 5, 3, 64, pos0, p);
-    scalar(() => k.rope(b, 5, 3, 64, pos0, p));
+    withScalarPath(() => k.rope(b, 5, 3, 64, pos0, p));
     const d = maxAbsDiff(a, b);
     t.diagnostic(`rope ${name}: max abs diff ${d.toExponential(2)}${bitsEqual(a, b) ? ' (bit-identical)' : ''}`);
     assert.ok(d <= 2e-6 * maxAbs(b), `rope ${name}: ${d}`);
@@ -128,7 +116,7 @@ test('wasm attention ≈ native scalar attention (GQA, decode/prefill, sliding w
     const shape = { nTok, pos0, nHead, nHeadKv, headDimK: dk, headDimV: dv, nCtx, scale: 1 / 8, window };
     const a = new Float32Array(nTok * nHead * dv), b = new Float32Array(nTok * nHead * dv);
     w.attention(q, kc, vt, a, shape);
-    scalar(() => k.attention(q, kc, vt, b, shape));
+    withScalarPath(() => k.attention(q, kc, vt, b, shape));
     const d = maxAbsDiff(a, b);
     t.diagnostic(`attention nTok=${nTok} pos0=${pos0} window=${window}: max abs diff ${d.toExponential(2)}${bitsEqual(a, b) ? ' (bit-identical)' : ''}`);
     assert.ok(d <= 1e-6 * Math.max(1, maxAbs(b)), `attention nTok=${nTok} pos0=${pos0}: ${d}`);
@@ -184,7 +172,7 @@ test('SmolLM2 end to end: wasm backend vs native, 16 greedy tokens', { skip: ski
   try {
     const prompt = cpu.tokenizer.encode('The capital of France is', { addSpecial: true });
     const b = greedy(wasm, prompt, 16);
-    const s = scalar(() => greedy(cpu, prompt, 16));
+    const s = withScalarPath(() => greedy(cpu, prompt, 16));
     const a = greedy(cpu, prompt, 16);
     const diff = (x: Float32Array[], y: Float32Array[]): number => {
       let d = 0;
