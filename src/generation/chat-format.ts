@@ -39,3 +39,18 @@ export async function renderChat(
     eosToken: text(tokenizer.eos),
   });
 }
+
+/**
+ * {@link renderChat}, then drops a template-rendered leading BOS text when the tokenizer adds BOS
+ * itself (as llama.cpp common/chat.cpp does), so the prompt never starts with two BOS tokens.
+ * @throws as {@link renderChat}.
+ */
+export async function renderChatPrompt(
+  tokenizer: Tokenizer,
+  messages: readonly ChatMessage[],
+  formatter?: ChatFormatter,
+): Promise<string> {
+  const text = await renderChat(tokenizer, messages, formatter);
+  const bosText = tokenizer.bos >= 0 ? tokenizer.tokenText(tokenizer.bos) : '';
+  return tokenizer.addBos && bosText && text.startsWith(bosText) ? text.slice(bosText.length) : text;
+}

@@ -12,7 +12,7 @@ import { RequestError } from '../core/errors.js';
 import { Sampler, type SamplingOptions } from './samplers.js';
 import { StopStringMatcher, type FinishReason } from './stopping.js';
 import { Utf8Stream } from './utf8-stream.js';
-import { renderChat, type ChatFormatter, type ChatMessage } from './chat-format.js';
+import { renderChatPrompt, type ChatFormatter, type ChatMessage } from './chat-format.js';
 import type { ImageEncoder } from '../multimodal/chunks.js';
 import { evalChunks, prepareMultimodalPrompt, type MultimodalPrompt } from '../multimodal/prompt.js';
 
@@ -118,9 +118,7 @@ export async function tokenizeRequest(tokenizer: Tokenizer, req: GenerateRequest
   let ids: number[];
   if (req.messages !== undefined || req.chat) {
     const messages = req.messages ?? [{ role: 'user', content: req.prompt! }];
-    let text = await renderChat(tokenizer, messages, req.chatFormatter);
-    const bosText = tokenizer.bos >= 0 ? tokenizer.tokenText(tokenizer.bos) : '';
-    if (tokenizer.addBos && bosText && text.startsWith(bosText)) text = text.slice(bosText.length);
+    const text = await renderChatPrompt(tokenizer, messages, req.chatFormatter);
     ids = tokenizer.encode(text, { addSpecial: true, parseSpecial: true });
   } else {
     ids = tokenizer.encode(req.prompt!, { addSpecial: true, parseSpecial: req.parseSpecial ?? false });
@@ -138,13 +136,7 @@ async function prepareImages(model: CausalLM, request: GenerateRequest): Promise
   if (!vision) {
     throw new RequestError('NO_VISION_MODEL', 'images were given but the model has no vision encoder (load it with an mmproj file)');
   }
-  return prepareMultimodalPrompt(model.tokenizer, model.config.nEmbd, vision, {
-    ...(request.prompt !== undefined ? { prompt: request.prompt } : {}),
-    ...(request.messages !== undefined ? { messages: request.messages } : {}),
-    ...(request.chat !== undefined ? { chat: request.chat } : {}),
-    ...(request.chatFormatter !== undefined ? { chatFormatter: request.chatFormatter } : {}),
-    images: request.images ?? [],
-  });
+  return prepareMultimodalPrompt(model.tokenizer, model.config.nEmbd, vision, { ...request, images: request.images ?? [] });
 }
 
 /** Length of the common prefix of two id sequences. */

@@ -13,7 +13,7 @@ import { tokenizerFromGGUF } from '../tokenizers/index.js';
 import { native } from '../backends/cpu/native.js';
 import { kernelsFor, type BackendName } from '../backends/kernels.js';
 import { UnsupportedTensorTypeError, ModelFormatError, RequestError } from '../core/errors.js';
-import type { ImageEncoder } from '../multimodal/chunks.js';
+import type { VisionModel } from './vision/index.js';
 import { typeInfo } from '../core/ggml-type.js';
 
 /** Options of {@link loadModel}. */
@@ -39,7 +39,7 @@ export interface LoadOptions {
 export interface LoadedModel extends Transformer {
   readonly file?: GGUFFile;
   /** The vision encoder + projector loaded from `mmproj`, if any. */
-  readonly vision?: ImageEncoder & { dispose(): void };
+  readonly vision?: VisionModel;
 }
 
 /**
@@ -49,10 +49,8 @@ export interface LoadedModel extends Transformer {
  */
 async function attachVision(model: Transformer, opts: LoadOptions): Promise<void> {
   if (opts.mmproj === undefined) return;
-  const mod = (await import('./vision/index.js' as string)) as {
-    loadVisionModel(path: string, o?: { threads?: number }): Promise<ImageEncoder & { dispose(): void }>;
-  };
-  const vision = await mod.loadVisionModel(opts.mmproj, { threads: Math.max(1, Math.floor(opts.threads ?? 2)) });
+  const { loadVisionModel } = await import('./vision/index.js');
+  const vision = await loadVisionModel(opts.mmproj, { threads: Math.max(1, Math.floor(opts.threads ?? 2)) });
   if (vision.nEmbdOut !== model.config.nEmbd) {
     vision.dispose();
     throw new RequestError('EMBEDDING_WIDTH_MISMATCH', `mmproj ${opts.mmproj} outputs ${vision.nEmbdOut}-wide embeddings but the language model's n_embd is ${model.config.nEmbd} (mismatched mmproj)`);

@@ -8,26 +8,18 @@
  * ({@link imageLayout}), not code in the encoder.
  */
 import type { EmbeddingsValue } from '../bricks/brick.js';
+import type { EncodedImage, VisionModel } from '../models/vision/index.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { RequestError } from '../core/errors.js';
 
 /** The media marker of llama.cpp's mtmd (`mtmd_default_marker()`). */
 export const MEDIA_MARKER = '<__media__>';
 
-/** An encoded image as a vision model returns it (src/models/vision). */
-export interface EncodedImageLike {
-  /** Embeddings per tile, float32 [nTokens, nEmbd], tiles row-major, then the overview (global) image when split. */
-  readonly tiles: readonly EmbeddingsValue[];
-  /** Tile grid when the image was split (Idefics3), not counting the overview tile. */
-  readonly grid?: { readonly rows: number; readonly cols: number };
-}
+/** What the chunker reads of an encoded image (src/models/vision `EncodedImage`). */
+export type EncodedImageLike = Pick<EncodedImage, 'tiles' | 'grid'>;
 
-/** What the chunker needs from a vision model. */
-export interface ImageEncoder {
-  /** llama.cpp projector type name (`mlp`, `idefics3`, `gemma3`, …). */
-  readonly projector: string;
-  /** Width of the produced embeddings; must equal the LM's n_embd. */
-  readonly nEmbdOut: number;
+/** What the chunker needs from a vision model (src/models/vision `VisionModel`). */
+export interface ImageEncoder extends Pick<VisionModel, 'projector' | 'nEmbdOut'> {
   /** Decodes, preprocesses and encodes one image. @throws ImageError */
   encode(image: Uint8Array | string): Promise<EncodedImageLike>;
 }

@@ -10,7 +10,7 @@
 import type { CausalLM } from '../models/causal-lm.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { RequestError } from '../core/errors.js';
-import { renderChat, type ChatFormatter, type ChatMessage } from '../generation/chat-format.js';
+import { renderChatPrompt, type ChatFormatter, type ChatMessage } from '../generation/chat-format.js';
 import { MEDIA_MARKER, buildChunks, chunkPositions, imageLayout, type ImageEncoder, type InputChunk } from './chunks.js';
 
 /** The multimodal part of a generation request. */
@@ -63,10 +63,7 @@ export async function prepareMultimodalPrompt(tok: Tokenizer, nEmbd: number, vis
       const last = [...msgs].reverse().find((m) => m.role === 'user') ?? msgs[msgs.length - 1]!;
       last.content = withMarkers(last.content, n);
     }
-    text = await renderChat(tok, msgs, req.chatFormatter);
-    // As for text prompts (generate.ts tokenizeRequest): a template-rendered BOS text is dropped when BOS is added anyway.
-    const bosText = tok.bos >= 0 ? tok.tokenText(tok.bos) : '';
-    if (tok.addBos && bosText && text.startsWith(bosText)) text = text.slice(bosText.length);
+    text = await renderChatPrompt(tok, msgs, req.chatFormatter);
   } else {
     text = withMarkers(req.prompt!, n);
   }
