@@ -41,6 +41,15 @@ fn nib(v: u32, sh: u32) -> vec4<f32> {
 }
 `;
 
+/**
+ * 6-bit scale and min of sub-block `js` (0…7) from the 12 `scales` bytes at `o + 4` of a Q4_K/Q5_K
+ * block (llama.cpp ggml-quants.c `get_scale_min_k4`), as (scale, min).
+ */
+const SCALE_MIN_K4 = /* wgsl */ `fn scale_min_k4(o: u32, js: u32) -> vec2<u32> {
+  if (js < 4u) { return vec2<u32>(b8(o + 4u + js) & 63u, b8(o + 8u + js) & 63u); }
+  return vec2<u32>((b8(o + 8u + js) & 15u) | ((b8(o + js) >> 6u) << 4u), (b8(o + 8u + js) >> 4u) | ((b8(o + 4u + js) >> 6u) << 4u));
+}`;
+
 const LOADERS: Record<number, string> = {
   [GGMLType.F32]: `fn wload4(base: u32, i: u32) -> vec4<f32> {
   let w = (base >> 2u) + i;
@@ -79,31 +88,23 @@ const LOADERS: Record<number, string> = {
 }`,
   // block_q4_K {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]}: 8 sub-blocks of 32 with 6-bit scale/min
   // (get_scale_min_k4); element e: group g = e/64, low nibbles of qs[32g…] for the first 32, high for the next.
-  [GGMLType.Q4_K]: `fn wload4(base: u32, i: u32) -> vec4<f32> {
+  [GGMLType.Q4_K]: `${SCALE_MIN_K4}
+fn wload4(base: u32, i: u32) -> vec4<f32> {
   let o = base + (i >> 8u) * 144u; let e = i & 255u;
   let g = e >> 6u; let hi = (e >> 5u) & 1u; let l = e & 31u;
   let js = 2u * g + hi;
-  var sc: u32; var mn: u32;
-  if (js < 4u) { sc = b8(o + 4u + js) & 63u; mn = b8(o + 8u + js) & 63u; }
-  else {
-    sc = (b8(o + 8u + js) & 15u) | ((b8(o + js) >> 6u) << 4u);
-    mn = (b8(o + 8u + js) >> 4u) | ((b8(o + 4u + js) >> 6u) << 4u);
-  }
+  let sm = scale_min_k4(o, js); let sc = sm.x; let mn = sm.y;
   let d = h2f(o) * f32(sc); let m = h2f(o + 2u) * f32(mn);
   return nib(w32(o + 16u + 32u * g + l), hi * 4u) * d - m;
 }`,
   // block_q5_K {f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}: as Q4_K plus a fifth bit,
   // bit (2g + hi) of qh[l] for element e = 64g + 32hi + l.
-  [GGMLType.Q5_K]: `fn wload4(base: u32, i: u32) -> vec4<f32> {
+  [GGMLType.Q5_K]: `${SCALE_MIN_K4}
+fn wload4(base: u32, i: u32) -> vec4<f32> {
   let o = base + (i >> 8u) * 176u; let e = i & 255u;
   let g = e >> 6u; let hi = (e >> 5u) & 1u; let l = e & 31u;
   let js = 2u * g + hi;
-  var sc: u32; var mn: u32;
-  if (js < 4u) { sc = b8(o + 4u + js) & 63u; mn = b8(o + 8u + js) & 63u; }
-  else {
-    sc = (b8(o + 8u + js) & 15u) | ((b8(o + js) >> 6u) << 4u);
-    mn = (b8(o + 8u + js) >> 4u) | ((b8(o + 4u + js) >> 6u) << 4u);
-  }
+  let sm = scale_min_k4(o, js); let sc = sm.x; let mn = sm.y;
   let qh = w32(o + 16u + l) >> (2u * g + hi);
   let hb = vec4<f32>(f32(qh & 1u), f32((qh >> 8u) & 1u), f32((qh >> 16u) & 1u), f32((qh >> 24u) & 1u)) * 16.0;
   return (nib(w32(o + 48u + 32u * g + l), hi * 4u) + hb) * (h2f(o) * f32(sc)) - h2f(o + 2u) * f32(mn);
