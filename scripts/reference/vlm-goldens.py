@@ -65,12 +65,24 @@ def write(path: Path, arr: np.ndarray) -> str:
     return path.name
 
 
-def hf_pixels(out: Path, name: str, u8: np.ndarray, entry: dict) -> str:
-    """Writes the HF-preprocessed RGB8 pixels unless they equal llama.cpp's (then points at pixels_file)."""
+def hf_pixels(out: Path, name: str, pre: str, size: int, mean: np.ndarray, std: np.ndarray, entry: dict, how: str) -> None:
+    """Sets entry's hf_pixels_file/hf_pixels_how from torch-vlm-ref.py's `<pre>.hfpix.f32` (3×size×size,
+    normalized) as RGB8 HWC; the file is written unless it equals llama.cpp's (then points at pixels_file)."""
+    hp = np.fromfile(pre + '.hfpix.f32', dtype='<f4').reshape(3, size, size).astype(np.float64)
+    u = (hp * std + mean) * 255.0
+    r = np.rint(u)
+    assert np.abs(u - r).max() < 2e-3, 'HF pixels are not normalized u8'
+    u8 = r.astype(np.uint8).transpose(1, 2, 0).reshape(-1)
     p = entry.get('pixels_file')
-    if p and (out / p).read_bytes() == u8.tobytes():
-        return p
-    return write(out / f'{name}.hf-pixels.u8', u8)
+    entry['hf_pixels_file'] = p if p and (out / p).read_bytes() == u8.tobytes() else write(out / f'{name}.hf-pixels.u8', u8)
+    entry['hf_pixels_how'] = how
+
+
+def hf_greedy(args: list[str], pre: str, embd_path: str, how: str) -> dict:
+    """Greedy decode of llama.cpp's LM (mtmd-dump --embd-override) fed the image embeddings at embd_path."""
+    args_hf = [a if a != pre else pre + '.hf' for a in args]
+    d2 = json.loads(sh(args_hf + ['--embd-override', embd_path]).stdout)
+    return {**{k: d2[k] for k in ('greedy', 'greedy_pieces', 'greedy_text', 'margins', 'top5_step0')}, 'how': how}
 
 
 def llama_cpp_commit() -> dict:
@@ -137,20 +149,13 @@ def run_family(fam: str) -> None:
             torch_e = np.fromfile(tref, dtype='<f4')
             entry['torch_embd_file'] = write(out / f'{name}.torch-embd.f32', torch_e)
             if len(imgs) == 1 and name != 'no-marker':
-                S = man['vision']['image_size']
-                hp = np.fromfile(pre + '.hfpix.f32', dtype='<f4').reshape(3, S, S).astype(np.float64)
-                u = (hp * std + mean) * 255.0
-                r = np.rint(u)
-                assert np.abs(u - r).max() < 2e-3, 'HF pixels are not normalized u8'
-                entry['hf_pixels_file'] = hf_pixels(out, name, r.astype(np.uint8).transpose(1, 2, 0).reshape(-1), entry)
-                entry['hf_pixels_how'] = 'CLIPImageProcessor: shortest-edge resize (identity here) + center crop, RGB8 HWC'
+                hf_pixels(out, name, pre, man['vision']['image_size'], mean, std, entry,
+                          'CLIPImageProcessor: shortest-edge resize (identity here) + center crop, RGB8 HWC')
             entry['llamacpp_vs_torch_rel_err'] = rel_err(embd, torch_e)
             entry['llamacpp_vs_emulated_deviation_rel_err'] = rel_err(embd, np.fromfile(emu, dtype='<f4'))
             # greedy from llama.cpp's LM fed the HF-definition embeddings
-            args_hf = [a if a != pre else pre + '.hf' for a in args]
-            d2 = json.loads(sh(args_hf + ['--embd-override', tref]).stdout)
-            entry['hf'] = {k: d2[k] for k in ('greedy', 'greedy_pieces', 'greedy_text', 'margins', 'top5_step0')}
-            entry['hf']['how'] = 'image embeddings = torch-embd (HF preprocessing + HF LLaVA definition); text/LM = llama.cpp (mtmd-dump --embd-override)'
+            entry['hf'] = hf_greedy(args, pre, tref,
+                                    'image embeddings = torch-embd (HF preprocessing + HF LLaVA definition); text/LM = llama.cpp (mtmd-dump --embd-override)')
         else:
             if fam == 'gemma3':
                 # HF path too: Gemma3ImageProcessor resizes without keeping the aspect ratio, llama.cpp letterboxes
@@ -160,17 +165,10 @@ def run_family(fam: str) -> None:
                 the = np.fromfile(thf, dtype='<f4')
                 entry['hf_torch_embd_file'] = write(out / f'{name}.hf-torch-embd.f32', the)
                 if len(imgs) == 1 and name != 'no-marker':
-                    S = man['vision']['image_size']
-                    hp = np.fromfile(pre + '.hfpix.f32', dtype='<f4').reshape(3, S, S).astype(np.float64)
-                    u = (hp * std + mean) * 255.0
-                    r = np.rint(u)
-                    assert np.abs(u - r).max() < 2e-3, 'HF pixels are not normalized u8'
-                    entry['hf_pixels_file'] = hf_pixels(out, name, r.astype(np.uint8).transpose(1, 2, 0).reshape(-1), entry)
-                    entry['hf_pixels_how'] = 'Gemma3ImageProcessor: PIL bilinear resize to 224x224 (aspect ratio not kept), RGB8 HWC'
-                args_hf = [a if a != pre else pre + '.hf' for a in args]
-                d2 = json.loads(sh(args_hf + ['--embd-override', thf]).stdout)
-                entry['hf'] = {k: d2[k] for k in ('greedy', 'greedy_pieces', 'greedy_text', 'margins', 'top5_step0')}
-                entry['hf']['how'] = 'image embeddings = hf-torch-embd (HF preprocessing + HF definition); text/LM = llama.cpp (mtmd-dump --embd-override)'
+                    hf_pixels(out, name, pre, man['vision']['image_size'], mean, std, entry,
+                              'Gemma3ImageProcessor: PIL bilinear resize to 224x224 (aspect ratio not kept), RGB8 HWC')
+                entry['hf'] = hf_greedy(args, pre, thf,
+                                        'image embeddings = hf-torch-embd (HF preprocessing + HF definition); text/LM = llama.cpp (mtmd-dump --embd-override)')
             sh([TORCH_PY, str(ROOT / 'scripts/reference/torch-vlm-ref.py'), '--hf', str(ck / 'hf'), '--pixels', pre + '.pixels.f32', '--out', tref])
             torch_e = np.fromfile(tref, dtype='<f4')
             entry['torch_embd_file'] = write(out / f'{name}.torch-embd.f32', torch_e)
