@@ -56,6 +56,21 @@ function tfConv(x: Float32Array, w: Float32Array, b: Float32Array, c: Case, dept
   });
 }
 
+/** Runs check once per native kernel path this CPU has (scalar, avx2, avx512), then restores the path. */
+function onEveryPath(check: (path: string) => void): void {
+  const k = native();
+  const saved = k.getPath();
+  try {
+    for (const path of ['scalar', 'avx2', 'avx512'] as const) {
+      if (!k.kernelInfo().paths.includes(path)) continue;
+      k.setPath(path);
+      check(path);
+    }
+  } finally {
+    k.setPath(saved);
+  }
+}
+
 for (const [i, c] of CASES.entries()) {
   test(`conv2d ${JSON.stringify(c)}: C == TS reference bit for bit (every path), ≈ TF.js`, () => {
     const s = shapeOf(c);
@@ -63,17 +78,7 @@ for (const [i, c] of CASES.entries()) {
     const w = gaussian(c.k * c.k * c.cin * c.cout, 200 + i, 0.3);
     const b = gaussian(c.cout, 300 + i);
     const ref = conv2dRef(x, w, b, s);
-    const k = native();
-    const saved = k.getPath();
-    try {
-      for (const path of ['scalar', 'avx2', 'avx512'] as const) {
-        if (!k.kernelInfo().paths.includes(path)) continue;
-        k.setPath(path);
-        sameBits(conv2dNative(x, w, b, s), ref, `conv2d/${path}`);
-      }
-    } finally {
-      k.setPath(saved);
-    }
+    onEveryPath((path) => sameBits(conv2dNative(x, w, b, s), ref, `conv2d/${path}`));
     const t = tfConv(x, w, b, c, false);
     const { oh, ow } = convOutputSize(s);
     assert.equal(t.length, oh * ow * c.cout, 'output size equals TF.js (TF SAME/VALID arithmetic)');
@@ -89,17 +94,7 @@ for (const [i, c] of CASES.entries()) {
     const w = gaussian(c.k * c.k * c.cin, 500 + i, 0.5);
     const b = gaussian(c.cin, 600 + i);
     const ref = depthwiseConv2dRef(x, w, b, s);
-    const k = native();
-    const saved = k.getPath();
-    try {
-      for (const path of ['scalar', 'avx2', 'avx512'] as const) {
-        if (!k.kernelInfo().paths.includes(path)) continue;
-        k.setPath(path);
-        sameBits(depthwiseConv2dNative(x, w, b, s), ref, `dwconv2d/${path}`);
-      }
-    } finally {
-      k.setPath(saved);
-    }
+    onEveryPath((path) => sameBits(depthwiseConv2dNative(x, w, b, s), ref, `dwconv2d/${path}`));
     const t = tfConv(x, w, b, cc, true);
     assert.equal(t.length, ref.length);
     assert.ok(maxRel(ref, t) < 1e-5, `vs TF.js: ${maxRel(ref, t)}`);
