@@ -12,6 +12,7 @@ import { native } from '../backends/cpu/native.js';
 import { MobileNetV2 } from '../models/vision/mobilenetv2.js';
 import { classifyImage } from '../models/vision/mobilenetv2-brick.js';
 import { log, type CliIO } from './io.js';
+import { parseIntOption } from './options.js';
 import type { RawRunOptions } from './run.js';
 
 /** Architectures this command runs. */
@@ -65,11 +66,7 @@ export async function classifyCommand(raw: RawRunOptions, io: CliIO): Promise<vo
   if (images.length === 0) throw new RequestError('BAD_OPTION', `${raw.model} is an image classifier: give --image PATH`);
   if (raw.prompt !== undefined || raw.mmproj !== undefined) throw new RequestError('BAD_OPTION', `${raw.model} is an image classifier: --prompt and --mmproj do not apply`);
   if (raw.backend !== undefined && raw.backend !== 'cpu') throw new RequestError('BAD_OPTION', `--backend ${raw.backend}: image classifiers run on the cpu backend only`);
-  if (raw.threads !== undefined) {
-    const n = Number(raw.threads);
-    if (!Number.isInteger(n) || n < 1 || n > 1024) throw new RequestError('BAD_OPTION', `--threads ${raw.threads}: expected an integer in [1, 1024]`);
-    native().setThreads(n);
-  }
+  if (raw.threads !== undefined) native().setThreads(parseIntOption('--threads', raw.threads, 1, 1024));
   const t0 = performance.now();
   const net = MobileNetV2.fromGGUF(raw.model!);
   const loadMs = performance.now() - t0;
