@@ -75,15 +75,15 @@ export interface NativeKernels {
    */
   matmul(type: number, w: Uint8Array, nOut: number, nIn: number, x: Float32Array, nTok: number, y: Float32Array): void;
   /**
-   * Two or three matmuls of one weight type on the same X (fused q/k/v or gate/up) in one pool job:
-   * X is converted once; each `y_p[nTok, nOut_p]` is exactly what `matmul` would write. Pass
-   * `null` for w2/y2 to run two.
-   */
-  /**
    * RMSNorm of `rows` rows of `n` floats from x[xOff…] into y[yOff…] (y may alias x), with the
    * float operations of src/nn/norm.ts `rmsNorm` (bit-identical to it); w null = no weight.
    */
   rmsNorm(x: Float32Array, w: Float32Array | null, y: Float32Array, rows: number, n: number, eps: number, xOff: number, yOff: number): void;
+  /**
+   * Two or three matmuls of one weight type on the same X (fused q/k/v or gate/up) in one pool job:
+   * X is converted once; each `y_p[nTok, nOut_p]` is exactly what `matmul` would write. Pass
+   * `null` for w2/y2 to run two.
+   */
   matmulMulti(type: number, nIn: number, x: Float32Array, nTok: number, w0: Uint8Array, nOut0: number, y0: Float32Array,
     w1: Uint8Array, nOut1: number, y1: Float32Array, w2?: Uint8Array | null, nOut2?: number, y2?: Float32Array | null): void;
   /**
