@@ -23,8 +23,11 @@ export function geluF32(x: number): number {
 }
 
 let geluTable: Float32Array | null = null;
-/** The 65536-entry F16 GELU table (input F16 bits → GELU value rounded to F16, as float32). */
-function table(): Float32Array {
+/**
+ * The 65536-entry F16 GELU table (input F16 bits → GELU value rounded to F16, as float32), built
+ * once: ggml-cpu's `ggml_table_gelu_f16` (ggml-cpu.c), used by ggml_vec_gelu_f32 / geglu.
+ */
+export function geluF16Table(): Float32Array {
   if (!geluTable) {
     geluTable = new Float32Array(65536);
     for (let h = 0; h < 65536; h++) geluTable[h] = f16BitsToF32(f32ToF16Bits(geluF32(f16BitsToF32(h))));
@@ -45,7 +48,7 @@ export function gatedActivation(kind: 'silu' | 'gelu', g: Float32Array, u: Float
     }
     return;
   }
-  const t = table();
+  const t = geluF16Table();
   for (let i = 0; i < n; i++) {
     const x = g[i]!;
     if (x <= -10) out[i] = 0;

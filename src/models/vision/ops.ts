@@ -11,7 +11,7 @@
 import { native } from '../../backends/cpu/native.js';
 import { f16BitsToF32, f32ToF16Bits } from '../../core/f16.js';
 import { GGMLType } from '../../core/ggml-type.js';
-import { geluF32 } from '../../nn/activations.js';
+import { geluF16Table } from '../../nn/activations.js';
 import type { MatWeight } from '../weights.js';
 import type { VisionActivation } from './config.js';
 
@@ -81,28 +81,9 @@ export function layerNorm(x: Float32Array, w: Float32Array | null, b: Float32Arr
   }
 }
 
-/** RMSNorm over rows (ggml_rms_norm, double sum of squares) times `w`; `y` may alias `x`. */
-export function rmsNormRows(x: Float32Array, w: Float32Array | null, y: Float32Array, rows: number, n: number, eps: number): void {
-  for (let r = 0; r < rows; r++) {
-    const o = r * n;
-    let s = 0;
-    for (let i = 0; i < n; i++) s += x[o + i]! * x[o + i]!;
-    const scale = fr(1 / fr(Math.sqrt(fr(fr(s) / n + eps))));
-    for (let i = 0; i < n; i++) y[o + i] = w ? fr(fr(x[o + i]! * scale) * w[i]!) : fr(x[o + i]! * scale);
-  }
-}
 
-let geluTab: Float32Array | null = null;
 let ones: Float32Array | null = null;
 let quickTab: Float32Array | null = null;
-
-function gelu16(): Float32Array {
-  if (!geluTab) {
-    geluTab = new Float32Array(65536);
-    for (let h = 0; h < 65536; h++) geluTab[h] = f16BitsToF32(f32ToF16Bits(geluF32(f16BitsToF32(h))));
-  }
-  return geluTab;
-}
 
 function quick16(): Float32Array {
   if (!quickTab) {
@@ -152,7 +133,7 @@ export function activate(kind: VisionActivation, x: Float32Array, n: number): vo
     return;
   }
   if (kind === 'gelu') {
-    const t = gelu16();
+    const t = geluF16Table();
     for (let i = 0; i < n; i++) {
       const v = x[i]!;
       x[i] = v <= -10 ? 0 : v >= 10 ? v : t[f32ToF16Bits(v)]!;

@@ -10,7 +10,8 @@
  *   `x · mm_input_projection_weight`.
  */
 import type { VisionConfig } from './config.js';
-import { activate, linear, rmsNormRows } from './ops.js';
+import { activate, linear } from './ops.js';
+import { rmsNorm } from '../../nn/norm.js';
 import type { ProjectorWeights } from './weights.js';
 
 /**
@@ -87,7 +88,7 @@ export function project(cfg: VisionConfig, pw: ProjectorWeights, feats: Float32A
     return out;
   }
   const pooled = avgPool(feats, side, d, s);
-  rmsNormRows(pooled, pw.softEmbNorm, pooled, nOut, d, cfg.eps);
+  rmsNorm(pooled, pw.softEmbNorm, pooled, nOut, d, cfg.eps);
   const out = new Float32Array(nOut * pw.inputProj.nOut);
   linear(pw.inputProj, null, pooled, nOut, out);
   return out;
