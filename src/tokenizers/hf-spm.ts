@@ -39,7 +39,8 @@ type Json = Record<string, unknown>;
 
 const SPACE_MARK = '\u2581';
 
-function isObj(v: unknown): v is Json {
+/** Whether a parsed JSON value is a plain object (not null, not an array). */
+export function isObj(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -47,7 +48,8 @@ function unsupported(msg: string): TokenizerError {
   return new TokenizerError('TOKENIZER_UNSUPPORTED', msg);
 }
 
-function tokenContent(v: unknown): string | undefined {
+/** A token's text: the string itself or an AddedToken object's `content`; undefined otherwise. */
+export function tokenContent(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (isObj(v) && typeof v['content'] === 'string') return v['content'];
   return undefined;

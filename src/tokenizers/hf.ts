@@ -14,16 +14,12 @@
  */
 import { TokenizerError } from '../core/errors.js';
 import { BpeTokenizer, buildMergeRanks } from './bpe.js';
-import { isSentencePieceStyle, spmTokenizerFromHF } from './hf-spm.js';
+import { isObj, isSentencePieceStyle, spmTokenizerFromHF, tokenContent } from './hf-spm.js';
 import { GPT2_PATTERN, type PreTokenizerConfig } from './pretokenizer.js';
 import { TokenType, type Tokenizer } from './tokenizer.js';
 import { Vocab, type VocabSpec } from './vocab.js';
 
 type Json = Record<string, unknown>;
-
-function isObj(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
@@ -59,12 +55,6 @@ function collectPatterns(node: unknown, patterns: string[]): boolean {
     default:
       throw new TokenizerError('TOKENIZER_UNSUPPORTED', `pre_tokenizer type ${String(node['type'])} is not supported`);
   }
-}
-
-function tokenContent(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (isObj(v) && typeof v['content'] === 'string') return v['content'];
-  return undefined;
 }
 
 /**
