@@ -11,6 +11,7 @@
 import { RequestError } from '../core/errors.js';
 import { typeName } from '../core/ggml-type.js';
 import type { GGUFFile } from '../formats/gguf/reader.js';
+import { baseConfigFromGGUF } from '../models/gguf-config.js';
 import type { Brick, BrickCost, BrickCostPhase, MatmulWork, PortValue, PortValues } from './brick.js';
 import type { HostOptions } from './matmul-brick.js';
 
@@ -56,13 +57,12 @@ const MATMUL_NAME = /^blk\.\d+\.(attn_q|attn_k|attn_v|attn_output|attn_qkv|ffn_g
 /**
  * Reads the LM's matmul shapes from a GGUF tensor table (ggml dims: `[nIn, nOut]`; output head
  * `output.weight`, or `token_embd.weight` when tied).
- * @throws RequestError `BAD_MODEL` when the file has no block matmuls.
+ * Hyperparameters come from {@link baseConfigFromGGUF} (llama.cpp's keys and defaults).
+ * @throws RequestError `BAD_MODEL` when the file has no block matmuls; ModelFormatError
+ *   `BAD_HPARAMS` (and the reader's missing-key errors) for unusable hyperparameters.
  */
 export function lmShapeFromGGUF(file: GGUFFile): LmShape {
-  const arch = file.getString('general.architecture');
-  const num = (k: string, d?: number): number => file.getNumber(`${arch}.${k}`, d);
-  const nHead = num('attention.head_count');
-  const nEmbd = num('embedding_length');
+  const { nLayer, nHead, nHeadKv, headDimK, headDimV } = baseConfigFromGGUF(file, file.getString('general.architecture'));
   const groups = new Map<string, { dtype: string; nOut: number; nIn: number; count: number }>();
   let weightBytes = 0;
   for (const t of file.tensors) {
@@ -77,10 +77,8 @@ export function lmShapeFromGGUF(file: GGUFFile): LmShape {
   if (!groups.size) throw new RequestError('BAD_MODEL', `${file.source}: no transformer block matmuls found`);
   const out = file.tensor('output.weight') ?? file.tensor('token_embd.weight');
   if (!out) throw new RequestError('BAD_MODEL', `${file.source}: no output head`);
-  const headDimK = num('attention.key_length', Math.floor(nEmbd / nHead));
   return {
-    nLayer: num('block_count'), nHead, nHeadKv: num('attention.head_count_kv', nHead), headDimK,
-    headDimV: num('attention.value_length', headDimK), nVocab: out.dims[1]!,
+    nLayer, nHead, nHeadKv, headDimK, headDimV, nVocab: out.dims[1]!,
     layerMatmuls: [...groups.values()], outputMatmul: { dtype: typeName(out.type), nOut: out.dims[1]!, nIn: out.dims[0]! }, weightBytes,
   };
 }
