@@ -10,16 +10,10 @@
  *   coordinates to 1/32 px and its weights to fixed point, we use exact float coordinates.
  * - `np.rot90` (counter-clockwise quarter turn) for tall crops.
  */
-/**
- * An RGB image, 8 bits per channel, interleaved `[H, W, 3]` row-major (the same structure as
- * src/preprocess's `RgbImage`, which `decodeImage` returns).
- */
-export interface RgbImage {
-  readonly width: number;
-  readonly height: number;
-  /** `width * height * 3` bytes. */
-  readonly data: Uint8Array;
-}
+import type { RgbImage } from '../../preprocess/resize.js';
+
+/** src/preprocess's RGB image (what `decodeImage` returns), re-exported for the OCR modules. */
+export type { RgbImage };
 
 /** A 2-D point in pixel coordinates (x right, y down). */
 export interface Point {
