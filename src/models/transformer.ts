@@ -17,7 +17,7 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { RequestError, ShapeError } from '../core/errors.js';
 import { KVCache } from '../nn/kv-cache.js';
 import { rmsNorm } from '../nn/norm.js';
-import type { RopeParams } from '../nn/rope.js';
+import { ropeParamsOf, type RopeParams } from '../nn/rope.js';
 import { native, type NativeAttentionShape, type NativeRopeParams } from '../backends/cpu/native.js';
 import type { LayerKernels } from '../backends/kernels.js';
 
@@ -78,22 +78,7 @@ export class Transformer implements CausalLM {
     this.nCtx = Math.max(1, Math.min(opts.nCtx ?? 4096, c.nCtxTrain));
     this.cache = new KVCache(c.nLayer, this.nCtx, c.nHeadKv * c.headDimK, c.nHeadKv * c.headDimV);
     this.kern = opts.kernels ?? native();
-    const sc = c.ropeScaling;
-    const freqScale = sc.type === 'linear' || sc.type === 'yarn' ? 1 / sc.factor : 1;
-    const global: RopeParams = {
-      type: c.ropeType,
-      nDims: c.ropeDim,
-      freqBase: c.ropeFreqBase,
-      freqScale,
-      freqFactors: weights.ropeFreqs,
-      extFactor: sc.type === 'yarn' ? (sc.yarnExtFactor !== undefined && sc.yarnExtFactor >= 0 ? sc.yarnExtFactor : 1) : 0,
-      attnFactor: sc.yarnAttnFactor ?? 1,
-      betaFast: sc.yarnBetaFast ?? 32,
-      betaSlow: sc.yarnBetaSlow ?? 1,
-      nCtxOrig: sc.originalContext,
-    };
-    // llama.cpp: sliding-window layers use rope.freq_base_swa and no frequency scaling.
-    const local: RopeParams = { ...global, freqBase: c.ropeFreqBaseSwa ?? c.ropeFreqBase, freqScale: 1, extFactor: 0, attnFactor: 1 };
+    const { global, local } = ropeParamsOf(c, weights.ropeFreqs);
     this.ropeGlobal = toNativeRope(global);
     this.ropeLocal = toNativeRope(local);
     this.logitsBuf = new Float32Array(c.nVocab);

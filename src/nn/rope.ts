@@ -5,7 +5,7 @@
  * optional per-pair frequency factor, interpolated by YaRN when `extFactor` ≠ 0 (Peng et al. 2023).
  * `norm` mode rotates (2i, 2i+1) (llama); `neox` rotates (i, i + n_dims/2) (qwen2/3, gemma3).
  */
-import type { RopeType } from '../models/config.js';
+import type { LLMConfig, RopeType } from '../models/config.js';
 
 const fr = Math.fround;
 
@@ -88,4 +88,21 @@ export function applyRope(p: RopeParams, x: Float32Array, off: number, nHeads: n
       }
     }
   }
+}
+
+/**
+ * RoPE parameters of a model's global and sliding-window layers (llama.cpp: sliding-window layers
+ * use rope.freq_base_swa and no frequency scaling; YaRN ext_factor defaults to 1 when unset).
+ * Shared by the CPU transformer and the WebGPU model.
+ */
+export function ropeParamsOf(c: LLMConfig, freqFactors: Float32Array | null): { global: RopeParams; local: RopeParams } {
+  const sc = c.ropeScaling;
+  const global: RopeParams = {
+    type: c.ropeType, nDims: c.ropeDim, freqBase: c.ropeFreqBase,
+    freqScale: sc.type === 'linear' || sc.type === 'yarn' ? 1 / sc.factor : 1,
+    freqFactors,
+    extFactor: sc.type === 'yarn' ? (sc.yarnExtFactor !== undefined && sc.yarnExtFactor >= 0 ? sc.yarnExtFactor : 1) : 0,
+    attnFactor: sc.yarnAttnFactor ?? 1, betaFast: sc.yarnBetaFast ?? 32, betaSlow: sc.yarnBetaSlow ?? 1, nCtxOrig: sc.originalContext,
+  };
+  return { global, local: { ...global, freqBase: c.ropeFreqBaseSwa ?? c.ropeFreqBase, freqScale: 1, extFactor: 0, attnFactor: 1 } };
 }

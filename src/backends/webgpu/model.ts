@@ -10,7 +10,7 @@
  * class inside headless Chromium.
  */
 import type { LLMConfig } from '../../models/config.js';
-import type { RopeParams } from '../../nn/rope.js';
+import { ropeParamsOf, type RopeParams } from '../../nn/rope.js';
 import { WebGPUDevice } from './device.js';
 import type { GPUBufferLike } from './gpu-types.js';
 import { matmul } from './kernels/matmul.js';
@@ -55,19 +55,6 @@ interface GLayer {
 
 /** Micro-batch size (tokens per submission); longer inputs are split. */
 export const GPU_UBATCH = 64;
-
-/** RoPE parameters of global and sliding-window layers, as src/models/transformer.ts derives them. */
-export function ropeParamsOf(c: LLMConfig, freqFactors: Float32Array | null): { global: RopeParams; local: RopeParams } {
-  const sc = c.ropeScaling;
-  const global: RopeParams = {
-    type: c.ropeType, nDims: c.ropeDim, freqBase: c.ropeFreqBase,
-    freqScale: sc.type === 'linear' || sc.type === 'yarn' ? 1 / sc.factor : 1,
-    freqFactors,
-    extFactor: sc.type === 'yarn' ? (sc.yarnExtFactor !== undefined && sc.yarnExtFactor >= 0 ? sc.yarnExtFactor : 1) : 0,
-    attnFactor: sc.yarnAttnFactor ?? 1, betaFast: sc.yarnBetaFast ?? 32, betaSlow: sc.yarnBetaSlow ?? 1, nCtxOrig: sc.originalContext,
-  };
-  return { global, local: { ...global, freqBase: c.ropeFreqBaseSwa ?? c.ropeFreqBase, freqScale: 1, extFactor: 0, attnFactor: 1 } };
-}
 
 /** A transformer LM on a WebGPU device. */
 export class WebGPUTransformer {
