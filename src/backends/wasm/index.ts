@@ -301,22 +301,32 @@ class WasmKernelSet implements WasmKernels {
     if (!this.ex.sf_has_dot(type)) argError(`${fn}: weight type ${type} is not supported`);
     const row = this.rowBytes(fn, type, nIn);
     if (x.length < nTok * nIn) argError(`${fn}: x has ${x.length} floats, need nTok*nIn = ${nTok * nIn}`);
-    const parts: [Uint8Array, number, Float32Array][] = [[w0, nOut0, y0], [w1, nOut1, y1]];
-    if (w2 && y2) parts.push([w2, nOut2 ?? 0, y2]);
-    for (const [i, [w, n, y]] of parts.entries()) {
-      checkCount(fn, `nOut${i}`, n);
-      if (w.byteLength < row * n) argError(`${fn}: w${i} has ${w.byteLength} bytes, need nOut${i}*rowSize = ${row * n}`);
-      if (y.length < nTok * n) argError(`${fn}: y${i} has ${y.length} floats, need nTok*nOut${i} = ${nTok * n}`);
-    }
+    // No per-call arrays or closures: this runs twice per layer per decoded token.
+    const n2 = w2 && y2 ? nOut2 ?? 0 : 0;
+    this.checkPart(fn, row, nTok, 0, w0, nOut0, y0);
+    this.checkPart(fn, row, nTok, 1, w1, nOut1, y1);
+    if (w2 && y2) this.checkPart(fn, row, nTok, 2, w2, n2, y2);
     if (nTok === 0) return;
-    const pw = parts.map(([w, n]) => (n > 0 ? this.weight(w) : 0));
+    const pw0 = nOut0 > 0 ? this.weight(w0) : 0;
+    const pw1 = nOut1 > 0 ? this.weight(w1) : 0;
+    const pw2 = n2 > 0 ? this.weight(w2!) : 0;
     const px = this.put('x', x, nTok * nIn);
-    const py = parts.map(([, n], i) => this.slot(`y${i}`, nTok * n * 4));
-    const n = (i: number) => parts[i]?.[1] ?? 0;
-    const rc = this.ex.sf_wasm_matmul_multi(type, nIn, px, nTok, pw[0]!, n(0), py[0]!, pw[1]!, n(1), py[1]!, pw[2] ?? 0, n(2), py[2] ?? 0);
+    const py0 = this.slot('y0', nTok * nOut0 * 4);
+    const py1 = this.slot('y1', nTok * nOut1 * 4);
+    const py2 = w2 && y2 ? this.slot('y2', nTok * n2 * 4) : 0;
+    const rc = this.ex.sf_wasm_matmul_multi(type, nIn, px, nTok, pw0, nOut0, py0, pw1, nOut1, py1, pw2, n2, py2);
     if (rc === -2) this.oom('matmul activations', nTok * nIn);
     if (rc !== 0) argError(`${fn}: bad arguments (type ${type}, nIn ${nIn})`);
-    for (const [i, [, m, y]] of parts.entries()) if (m > 0) y.set(this.f32(py[i]!, nTok * m));
+    if (nOut0 > 0) y0.set(this.f32(py0, nTok * nOut0));
+    if (nOut1 > 0) y1.set(this.f32(py1, nTok * nOut1));
+    if (n2 > 0) y2!.set(this.f32(py2, nTok * n2));
+  }
+
+  /** Checks one weight/output pair of matmulMulti. @throws TypeError/RangeError (argError) on bad sizes. */
+  private checkPart(fn: string, row: number, nTok: number, i: number, w: Uint8Array, n: number, y: Float32Array): void {
+    checkCount(fn, `nOut${i}`, n);
+    if (w.byteLength < row * n) argError(`${fn}: w${i} has ${w.byteLength} bytes, need nOut${i}*rowSize = ${row * n}`);
+    if (y.length < nTok * n) argError(`${fn}: y${i} has ${y.length} floats, need nTok*nOut${i} = ${nTok * n}`);
   }
 
   /** Uses n threads (the caller and n-1 workers); returns the count in effect (1 without shared memory). */
