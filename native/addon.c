@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <node_api.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,10 +195,13 @@ static napi_value js_matmul_multi(napi_env env, napi_callback_info info) {
   size_t argc = MAX_ARGS;
   if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok) return NULL;
   int n_parts = 2;
-  if (argc >= 13) {
+  if (argc > 10) {
     napi_valuetype vt;
     if (napi_typeof(env, a[10], &vt) != napi_ok) return NULL;
-    if (vt != napi_undefined && vt != napi_null) n_parts = 3;
+    if (vt != napi_undefined && vt != napi_null) {
+      if (argc < 13) THROW(type_error, "%s: a third weight w2 needs nOut2 and y2 (13 arguments), got %zu", fn, argc);
+      n_parts = 3;
+    }
   }
   if (!get_args(env, info, 10, a, fn)) return NULL;
   int type_id = 0;
@@ -253,6 +257,7 @@ static napi_value js_rms_norm(napi_env env, napi_callback_info info) {
       !get_count(env, a[7], fn, "yOff", MAXN, &yoff))
     return NULL;
   if (napi_get_value_double(env, a[5], &eps) != napi_ok) THROW(type_error, "%s: eps must be a number", fn);
+  if (!isfinite(eps) || eps < 0) THROW(range_error, "%s: eps must be a finite number >= 0, got %g", fn, eps);
   if (n == 0) THROW(range_error, "%s: n must be > 0", fn);
   size_t need;
   if (!mul_ok((size_t)rows, (size_t)n, &need)) THROW(range_error, "%s: sizes overflow", fn);
