@@ -2,8 +2,8 @@
  * Executes a validated pipeline: creates every brick on its placed device (through the brick type
  * registry, so nothing here knows about OCR or language models), then runs the bricks one after
  * another in topological order, feeding each the values on its input edges, and times each run.
- * Execution is sequential for now; the brick graph and per-brick timings are what a pipelined
- * executor and the placement planner build on.
+ * Execution is sequential: the pipelined, re-planning chain executor is src/bricks/executor.ts
+ * (used by `synflux plan` / plan-check), which `synflux run --pipeline` does not use yet.
  */
 import { PipelineError, RequestError } from '../core/errors.js';
 import type { Brick, PortValue } from '../bricks/brick.js';
