@@ -7,7 +7,7 @@
  * timings: {decode_ms, preprocess_ms, forward_ms}}]}`.
  */
 import { RequestError } from '../core/errors.js';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { peekGGUFMetadata } from '../formats/gguf/reader.js';
 import { native } from '../backends/cpu/native.js';
 import { MobileNetV2 } from '../models/vision/mobilenetv2.js';
 import { classifyImage } from '../models/vision/mobilenetv2-brick.js';
@@ -19,37 +19,14 @@ import type { RawRunOptions } from './run.js';
 const CLASSIFIERS = new Set(['mobilenetv2']);
 
 /**
- * `general.architecture` of a GGUF, read from the first 64 KiB only (the key is written first by
- * every GGUF writer we know; its value is a GGUF string: u32 type 8, u64 length, bytes), so that
- * dispatching does not parse a language model's whole vocabulary. Undefined when not found.
- */
-function peekArchitecture(path: string): string | undefined {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(65536);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    if (n < 8 || buf.readUInt32LE(0) !== 0x46554747) return undefined;
-    const key = Buffer.from('general.architecture');
-    const at = buf.subarray(0, n).indexOf(key);
-    if (at < 0 || at + key.length + 12 > n) return undefined;
-    const p = at + key.length;
-    if (buf.readUInt32LE(p) !== 8) return undefined;
-    const len = Number(buf.readBigUInt64LE(p + 4));
-    if (len > 256 || p + 12 + len > n) return undefined;
-    return buf.toString('utf8', p + 12, p + 12 + len);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
  * True when `path` is a GGUF whose `general.architecture` is an image classifier. Never throws:
  * anything unreadable is left to the regular loader and its errors.
  */
 export function isClassifierModel(path: string | undefined): boolean {
   if (!path) return false;
   try {
-    return CLASSIFIERS.has(peekArchitecture(path) ?? '');
+    const arch = peekGGUFMetadata(path, 'general.architecture');
+    return typeof arch === 'string' && CLASSIFIERS.has(arch);
   } catch {
     return false;
   }

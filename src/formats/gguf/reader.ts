@@ -19,6 +19,7 @@
  */
 import { ModelFormatError, UnsupportedTensorTypeError } from '../../core/errors.js';
 import { GGML_TYPES } from '../../core/ggml-type.js';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { readFileBytes } from '../file-bytes.js';
 
 /** GGUF metadata value types (gguf.h `enum gguf_type`, gguf-py `GGUFValueType`). */
@@ -598,4 +599,53 @@ export function parseGGUF(bytes: Uint8Array, source = '<buffer>'): GGUFFile {
  */
 export function openGGUF(path: string): GGUFFile {
   return parseGGUF(readFileBytes(path), path);
+}
+
+/**
+ * Reads one metadata value from the head of the GGUF file at `path` without parsing the rest:
+ * the key/value list is walked with the same bounds-checked reader as {@link parseGGUF}, over at
+ * most the first `windowBytes` bytes, and the walk stops at `key`. Meant for dispatching on
+ * `general.architecture` (which writers put first) before choosing a loader, so that a language
+ * model's vocabulary is not parsed twice.
+ * @param path a file path.
+ * @param key the metadata key, e.g. `general.architecture`.
+ * @param windowBytes how much of the file head to read (bytes, default 64 KiB).
+ * @returns the value, or `undefined` when the key does not occur within the window.
+ * @throws ModelFormatError `FILE_READ_FAILED` when unreadable, `GGUF_BAD_MAGIC` /
+ *   `GGUF_BAD_VERSION` for a file that is not GGUF v2/v3, and the value errors of
+ *   {@link parseGGUF} for a malformed entry before `key`.
+ */
+export function peekGGUFMetadata(path: string, key: string, windowBytes = 65536): GGUFValue | undefined {
+  let head: Uint8Array;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const buf = new Uint8Array(windowBytes);
+      head = buf.subarray(0, readSync(fd, buf, 0, windowBytes, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new ModelFormatError('FILE_READ_FAILED', `cannot read ${path}: ${msg}`, { cause: err });
+  }
+  const cur = new Cursor(head, path);
+  if (head.length < 8 || cur.u32('magic') !== GGUF_MAGIC) throw new ModelFormatError('GGUF_BAD_MAGIC', `${path}: not a GGUF file`);
+  const version = cur.u32('version');
+  if (version !== 2 && version !== 3) throw new ModelFormatError('GGUF_BAD_VERSION', `${path}: unsupported GGUF version ${version} (supported: 2, 3)`);
+  try {
+    cur.u64('tensor count');
+    const nKV = cur.u64('metadata count');
+    for (let i = 0n; i < nKV; i++) {
+      const k = cur.string(`metadata key #${i}`);
+      const type = checkValueType(cur.u32(`type of '${k}'`), path, `for key '${k}'`);
+      const tv = readValue(cur, type, path, k);
+      if (k === key) return tv.value;
+    }
+  } catch (err) {
+    // The window ended inside an entry: the key is not in the head.
+    if (err instanceof ModelFormatError && err.code === 'GGUF_TRUNCATED' && head.length === windowBytes) return undefined;
+    throw err;
+  }
+  return undefined;
 }
