@@ -10,7 +10,7 @@ import type { LmBrickSpec } from './lm-brick.js';
 import type { VisionBrickSpec } from './vision-host.js';
 import { errorReply } from './worker-brick.js';
 
-/** What a worker can host: a matmul chain, a language model (cpu or wasm), or a vision encoder (cpu). */
+/** What a worker can host: a matmul chain, a language model or a vision encoder (cpu or wasm). */
 export type HostedSpec = {
   readonly spec: MatmulChainSpec | LmBrickSpec | VisionBrickSpec;
   readonly device: string;

@@ -3,7 +3,10 @@
  * the `vision` brick, so it runs concurrently with an LM brick on another device. The brick itself
  * is the vision helper's `createVisionBrick` (input `image`: u8 tensor of the encoded file;
  * outputs `embeddings` float32 `[n, nEmbdOut]` with all tiles in LM order, and `grid` int32
- * `[rows, cols]`, `[0, 0]` when not split). cpu only: the encoder calls the native addon directly.
+ * `[rows, cols]`, `[0, 0]` when not split). On `cpu` the encoder's matmuls run on the native addon
+ * (pool of `threads`), on `wasm` on wasm/synflux.wasm (single-threaded) through the kernel provider
+ * of src/models/vision/kernels.ts; image decode (sharp) and resize (TypeScript) run in the worker
+ * either way.
  */
 import { BackendError } from '../core/errors.js';
 import type { Brick, PortValue, PortValues } from './brick.js';
@@ -21,12 +24,12 @@ export interface VisionBrickSpec {
 export class VisionHost {
   private constructor(private readonly brick: Brick) {}
 
-  /** Loads the vision model. @throws BackendError for a device other than cpu; the loader's errors. */
+  /** Loads the vision model. @throws BackendError for a device other than cpu or wasm; the loader's errors. */
   static async create(spec: VisionBrickSpec, device: string, opts: HostOptions = {}): Promise<VisionHost> {
-    if (device !== 'cpu') throw new BackendError('BACKEND_UNAVAILABLE', `the vision encoder runs on cpu only (asked: ${device})`);
+    if (device !== 'cpu' && device !== 'wasm') throw new BackendError('BACKEND_UNAVAILABLE', `the vision encoder runs on cpu or wasm (asked: ${device})`);
     const { loadVisionModel, createVisionBrick } = await import('../models/vision/index.js');
-    if (opts.kernelPath) (await import('../backends/cpu/native.js')).native().setPath(opts.kernelPath);
-    const model = await loadVisionModel(spec.mmproj, { threads: opts.threads ?? 1 });
+    if (device === 'cpu' && opts.kernelPath) (await import('../backends/cpu/native.js')).native().setPath(opts.kernelPath);
+    const model = await loadVisionModel(spec.mmproj, { device, ...(device === 'cpu' ? { threads: opts.threads ?? 1 } : {}) });
     return new VisionHost(createVisionBrick(model));
   }
 
@@ -37,7 +40,7 @@ export class VisionHost {
 }
 
 /**
- * The vision brick in a worker on `device` (cpu).
+ * The vision brick in a worker on `device` (cpu or wasm).
  * @throws BackendError when the worker cannot load the model.
  */
 export async function createVisionWorkerBrick(spec: VisionBrickSpec, device: string, opts: HostOptions = {}): Promise<Brick> {

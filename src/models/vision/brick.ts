@@ -43,7 +43,7 @@ function tilesFor(cfg: VisionConfig, width: number, height: number): number {
 }
 
 /**
- * Wraps a loaded {@link VisionModel} as the `vision` brick (device `cpu`).
+ * Wraps a loaded {@link VisionModel} as the `vision` brick (device: the model's, `cpu` or `wasm`).
  * Inputs: `image` — a `tensor` u8 (encoded file bytes) or an `image` (one preprocessed tile).
  * Outputs: `embeddings` (float32 `[n, nEmbdOut]`), `grid` (int32 `[rows, cols]`).
  * `run` throws RequestError `BRICK_BAD_INPUT` on a missing/ill-typed input and ImageError on bad images.
@@ -52,7 +52,7 @@ export function createVisionBrick(model: VisionModel): Brick {
   const cfg = model.config;
   return {
     name: 'vision',
-    device: 'cpu',
+    device: model.device,
     inputs: [{ name: 'image', kind: 'tensor', shape: ['n'] }],
     outputs: [
       { name: 'embeddings', kind: 'embeddings', shape: ['n', model.nEmbdOut] },

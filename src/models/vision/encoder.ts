@@ -14,6 +14,7 @@
 import type { ImageValue } from '../../bricks/brick.js';
 import { ShapeError } from '../../core/errors.js';
 import type { VisionConfig } from './config.js';
+import type { VisionKernels } from './kernels.js';
 import { activate, addBias, attention, AttentionScratch, layerNorm, linear } from './ops.js';
 import type { VisionWeights } from './weights.js';
 
@@ -45,9 +46,10 @@ export function im2col(tile: ImageValue, p: number): { rows: Float32Array; nx: n
  * Runs the encoder on one tile.
  * @param tile float32 `[3, S, S]` normalised, S = cfg.imageSize
  * @returns features float32 `[nPatches, nEmbd]` (class token removed), patches row-major
- * @throws ShapeError `VISION_BAD_TILE` when the tile is not `[3, S, S]`.
+ * @param k kernel provider (src/models/vision/kernels.ts): the device the matmuls run on
+ * @throws ShapeError `VISION_BAD_TILE` when the tile is not `[3, S, S]`; the provider's errors.
  */
-export function encodeViT(cfg: VisionConfig, w: VisionWeights, tile: ImageValue): Float32Array {
+export function encodeViT(cfg: VisionConfig, w: VisionWeights, tile: ImageValue, k: VisionKernels): Float32Array {
   const S = cfg.imageSize, p = cfg.patchSize, d = cfg.nEmbd;
   if (tile.shape[0] !== 3 || tile.shape[1] !== S || tile.shape[2] !== S || tile.data.length !== 3 * S * S) {
     throw new ShapeError('VISION_BAD_TILE', `vision tile must be [3, ${S}, ${S}], got [${tile.shape.join(', ')}]`);
@@ -58,7 +60,7 @@ export function encodeViT(cfg: VisionConfig, w: VisionWeights, tile: ImageValue)
   const nTok = nPatch + off;
   const x = new Float32Array(nTok * d);
   // patch embedding into rows off..; class token (HF position 0) into row 0
-  linear(w.patch, w.patchB, rows, nPatch, x.subarray(off * d));
+  linear(w.patch, w.patchB, rows, nPatch, x.subarray(off * d), k);
   if (w.cls) x.set(w.cls, 0);
   addBias(x, w.pos, 1, nTok * d); // positions [nTok, d] added element-wise
   if (w.preLnW) layerNorm(x, w.preLnW, w.preLnB, x, nTok, d, cfg.eps);
@@ -66,22 +68,22 @@ export function encodeViT(cfg: VisionConfig, w: VisionWeights, tile: ImageValue)
   const hd = d / cfg.nHead;
   const scale = Math.fround(1 / Math.sqrt(hd));
   const h = new Float32Array(nTok * d);
-  const q = new Float32Array(nTok * d), k = new Float32Array(nTok * d), v = new Float32Array(nTok * d);
+  const q = new Float32Array(nTok * d), kk = new Float32Array(nTok * d), v = new Float32Array(nTok * d);
   const att = new Float32Array(nTok * d);
   const ff = new Float32Array(nTok * cfg.nFf);
   const sc = new AttentionScratch(nTok, hd);
   for (const l of w.layers) {
     layerNorm(x, l.ln1W, l.ln1B, h, nTok, d, cfg.eps);
-    linear(l.q, l.qB, h, nTok, q);
-    linear(l.k, l.kB, h, nTok, k);
-    linear(l.v, l.vB, h, nTok, v);
-    attention(q, k, v, att, nTok, cfg.nHead, hd, scale, sc);
-    linear(l.o, l.oB, att, nTok, h);
+    linear(l.q, l.qB, h, nTok, q, k);
+    linear(l.k, l.kB, h, nTok, kk, k);
+    linear(l.v, l.vB, h, nTok, v, k);
+    attention(q, kk, v, att, nTok, cfg.nHead, hd, scale, sc, k);
+    linear(l.o, l.oB, att, nTok, h, k);
     for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i]! + h[i]!);
     layerNorm(x, l.ln2W, l.ln2B, h, nTok, d, cfg.eps);
-    linear(l.up, l.upB, h, nTok, ff);
-    activate(cfg.act, ff, ff.length);
-    linear(l.down, l.downB, ff, nTok, h);
+    linear(l.up, l.upB, h, nTok, ff, k);
+    activate(cfg.act, ff, ff.length, k);
+    linear(l.down, l.downB, ff, nTok, h, k);
     for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i]! + h[i]!);
   }
   if (w.postLnW) layerNorm(x, w.postLnW, w.postLnB, x, nTok, d, cfg.eps);

@@ -20,9 +20,11 @@ import { visionConfigFromGGUF, visionConfigFromHF, type VisionConfig } from './c
 import { encodeViT } from './encoder.js';
 import { project, projectedTokens } from './projector.js';
 import { visionWeightsFromGGUF, visionWeightsFromHF, type VisionWeights } from './weights.js';
+import { visionKernelsFor, type VisionDevice, type VisionKernels } from './kernels.js';
 
 export type { VisionConfig } from './config.js';
 export { createVisionBrick, visionTileCost } from './brick.js';
+export { visionKernelsFor, type VisionDevice, type VisionKernels } from './kernels.js';
 
 /** An image encoded for the LM. */
 export interface EncodedImage {
@@ -48,6 +50,8 @@ export interface VisionModel {
   readonly config: VisionConfig;
   /** Bytes of weights. */
   readonly weightBytes: number;
+  /** Device whose kernels run the encoder and projector (`cpu` native addon, or `wasm`). */
+  readonly device: VisionDevice;
   /** Decode + preprocess (+ split) + encode + project. @throws ImageError */
   encode(image: Uint8Array | string): Promise<EncodedImage>;
   /** Lower-level: encode one already-preprocessed tile [3,H,W] → [nTokens, nEmbdOut]. @throws ShapeError (wrong tile shape), RequestError `VISION_DISPOSED` */
@@ -59,8 +63,14 @@ export interface VisionModel {
 
 /** Options of {@link loadVisionModel}. */
 export interface LoadVisionOptions {
-  /** Native pool threads (default: leave as is). */
+  /** Native pool threads (default: leave as is; cpu only). */
   threads?: number;
+  /**
+   * Kernels of the encoder/projector matmuls (src/models/vision/kernels.ts): `cpu` (native addon,
+   * default) or `wasm` (wasm/synflux.wasm through the WASM backend; single-threaded unless the
+   * backend's threads were raised). Decode and resize stay on the host (sharp + TypeScript).
+   */
+  device?: VisionDevice;
   /** Pixel limit checked from image headers before decoding (default 64 Mpx). */
   maxImagePixels?: number;
   /**
@@ -86,8 +96,10 @@ class VisionModelImpl implements VisionModel {
   readonly nEmbdOut: number;
   readonly tokensPerTile: number;
   readonly weightBytes: number;
+  readonly device: VisionDevice;
   private w: VisionWeights | null;
-  constructor(readonly config: VisionConfig, w: VisionWeights, private readonly maxPixels: number) {
+  constructor(readonly config: VisionConfig, w: VisionWeights, private readonly maxPixels: number, private readonly kernels: VisionKernels) {
+    this.device = kernels.device;
     this.w = w;
     this.projector = config.projector;
     this.nEmbdOut = config.nEmbdOut;
@@ -108,14 +120,19 @@ class VisionModelImpl implements VisionModel {
 
   encodeTile(tile: ImageValue): EmbeddingsValue {
     const w = this.weights();
-    const feats = encodeViT(this.config, w, tile);
-    const data = project(this.config, w.projector, feats);
+    const feats = encodeViT(this.config, w, tile, this.kernels);
+    const data = project(this.config, w.projector, feats, this.kernels);
     return { kind: 'embeddings', data, shape: [data.length / this.nEmbdOut, this.nEmbdOut] };
   }
 
   async encode(image: Uint8Array | string): Promise<EncodedImage> {
     const pre = await this.preprocess(image);
-    const tiles = pre.tiles.map((t) => this.encodeTile(t));
+    const tiles: EmbeddingsValue[] = [];
+    for (const t of pre.tiles) {
+      // wasm: let the backend's finalizers free the attention operands' copies between tiles
+      if (this.device === 'wasm' && tiles.length) await new Promise<void>((r) => setImmediate(r));
+      tiles.push(this.encodeTile(t));
+    }
     return { tiles, ...(pre.grid ? { grid: pre.grid } : {}), width: pre.width, height: pre.height };
   }
 
@@ -134,18 +151,19 @@ function withConvention(cfg: VisionConfig, opts: LoadVisionOptions): VisionConfi
  * Loads a vision model: an mmproj `.gguf` (llama.cpp clip format) or a Hugging Face checkpoint
  * folder (`config.json` with `vision_config`, `preprocessor_config.json`, safetensors).
  * @throws ModelFormatError (unreadable/malformed files, unsupported projector, missing tensors),
- *   ShapeError, UnsupportedTensorTypeError, BackendError (native kernels not built).
+ *   ShapeError, UnsupportedTensorTypeError, BackendError (native kernels not built, wasm module
+ *   missing, unknown `device`).
  */
 export async function loadVisionModel(path: string, opts: LoadVisionOptions = {}): Promise<VisionModel> {
-  if (opts.threads) native().setThreads(opts.threads);
-  else native();
+  const kernels = await visionKernelsFor(opts.device ?? 'cpu');
+  if (kernels.device === 'cpu' && opts.threads) native().setThreads(opts.threads);
   const maxPixels = opts.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS;
   if (!existsSync(path)) throw new ModelFormatError('VISION_NOT_FOUND', `${path}: no such file or folder`);
   const isDir = statSync(path).isDirectory();
   if (!isDir && !path.endsWith('.json') && !path.endsWith('.safetensors')) {
     const f = openGGUF(path);
     const cfg = withConvention(visionConfigFromGGUF(f), opts);
-    return new VisionModelImpl(cfg, visionWeightsFromGGUF(f, cfg), maxPixels);
+    return new VisionModelImpl(cfg, visionWeightsFromGGUF(f, cfg), maxPixels, kernels);
   }
   const dir = isDir ? path : join(path, '..');
   const cfgPath = join(dir, 'config.json');
@@ -153,5 +171,5 @@ export async function loadVisionModel(path: string, opts: LoadVisionOptions = {}
   const ppPath = join(dir, 'preprocessor_config.json');
   const cfg = withConvention(visionConfigFromHF(readJson(cfgPath), existsSync(ppPath) ? readJson(ppPath) : {}, dir), opts);
   const st = openSafetensorsModel(dir);
-  return new VisionModelImpl(cfg, visionWeightsFromHF(st, cfg, dir), maxPixels);
+  return new VisionModelImpl(cfg, visionWeightsFromHF(st, cfg, dir), maxPixels, kernels);
 }

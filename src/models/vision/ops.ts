@@ -4,45 +4,21 @@
  * LayerNorm (`ggml_norm`: mean and centred variance summed in double, scale 1/sqrtf(var + eps)),
  * RMSNorm (`ggml_rms_norm`), GELU/QuickGELU through ggml's F16 lookup tables (`GGML_GELU_FP16`,
  * `GGML_GELU_QUICK_FP16`), erf GELU, bias add, row softmax, non-causal multi-head attention
- * (kq by matmul, `ggml_soft_max_ext` with scale, kqv by matmul), all matmuls through the native
- * kernels (`matmul` below: a blocked AVX-512 GEMM for F32/F16 weights, else `native().matmul` for
- * every ggml type).
+ * (kq by matmul, `ggml_soft_max_ext` with scale, kqv by matmul). The matmuls, the softmax and the
+ * threaded GELU come from a kernel provider (src/models/vision/kernels.ts: the native addon or the
+ * WASM backend); the argument defaults to the native one.
  */
-import { native } from '../../backends/cpu/native.js';
 import { f16BitsToF32, f32ToF16Bits } from '../../core/f16.js';
-import { GGMLType } from '../../core/ggml-type.js';
 import { geluF16Table } from '../../nn/activations.js';
 import type { MatWeight } from '../weights.js';
 import type { VisionActivation } from './config.js';
+import { nativeVisionKernels, softmaxRowsTs, type VisionKernels } from './kernels.js';
 
 const fr = Math.fround;
 
-/** The optional vision kernels of the addon (native/sf_vit.c); absent in older builds. */
-interface VitKernels {
-  softmaxRows?(s: Float32Array, rows: number, n: number, scale: number): void;
-  /** Blocked GEMM (native/sf_vit_gemm_avx512.c): matmul's result for F32/F16 weights, summed in another order. */
-  gemm?(type: number, w: Uint8Array, nOut: number, nIn: number, x: Float32Array, nTok: number, y: Float32Array): void;
-}
-
-/** Token batches at least this large go through the blocked GEMM (compute-bound) instead of matmul. */
-const GEMM_MIN_TOKENS = 8;
-
-/**
- * `y[nTok, nOut] = x[nTok, nIn] · W[nOut, nIn]ᵀ` by the native kernels: the blocked GEMM for F32/F16
- * weights and batches of ≥ 8 tokens (ggml's F16 semantics: activations rounded to F16), else
- * `matmul` (any ggml type).
- */
-export function matmul(type: number, w: Uint8Array, nOut: number, nIn: number, x: Float32Array, nTok: number, y: Float32Array): void {
-  const vit = vitKernels();
-  if (vit.gemm && nTok >= GEMM_MIN_TOKENS && (type === GGMLType.F32 || type === GGMLType.F16)) vit.gemm(type, w, nOut, nIn, x, nTok, y);
-  else native().matmul(type, w, nOut, nIn, x, nTok, y);
-}
-let vitCache: VitKernels | undefined;
-const vitKernels = (): VitKernels => (vitCache ??= native() as unknown as VitKernels);
-
-/** `y[nTok, w.nOut] = x[nTok, w.nIn] · Wᵀ (+ bias)`; float32 row-major. */
-export function linear(w: MatWeight, b: Float32Array | null, x: Float32Array, nTok: number, y: Float32Array): void {
-  matmul(w.type, w.data, w.nOut, w.nIn, x, nTok, y);
+/** `y[nTok, w.nOut] = x[nTok, w.nIn] · Wᵀ (+ bias)`; float32 row-major, products by `k.matmul`. */
+export function linear(w: MatWeight, b: Float32Array | null, x: Float32Array, nTok: number, y: Float32Array, k: VisionKernels = nativeVisionKernels()): void {
+  k.matmul(w.type, w.data, w.nOut, w.nIn, x, nTok, y);
   if (b) addBias(y, b, nTok, w.nOut);
 }
 
@@ -82,7 +58,7 @@ export function layerNorm(x: Float32Array, w: Float32Array | null, b: Float32Arr
 }
 
 
-let ones: Float32Array | null = null;
+let ones: Float32Array | null = null; // u = 1 for the GeGLU-as-GELU call (read only)
 let quickTab: Float32Array | null = null;
 
 function quick16(): Float32Array {
@@ -124,12 +100,13 @@ function erf(x: number): number {
  * Element-wise activation in place on `x[0..n)`:
  * `gelu` tanh-GELU via ggml's F16 table (saturating below -10 / above 10), `gelu_quick`
  * x·σ(1.702x) via ggml's F16 table, `gelu_erf` 0.5x(1 + erf(x/√2)), `silu` x·σ(x).
+ * Large `gelu` runs (≥ 4096 elements) go through `k.geglu` with u = 1 (same F16 table, same bits).
  */
-export function activate(kind: VisionActivation, x: Float32Array, n: number): void {
+export function activate(kind: VisionActivation, x: Float32Array, n: number, k: VisionKernels = nativeVisionKernels()): void {
   if (kind === 'gelu' && n >= 4096) {
-    // the native GeGLU (bit-identical to ggml_vec_geglu_f32, same F16 table) with u = 1 is this GELU, threaded
+    // GeGLU (bit-identical to ggml_vec_geglu_f32, same F16 table) with u = 1 is this GELU, threaded on cpu
     if (!ones || ones.length < n) ones = new Float32Array(Math.max(n, 2 * (ones?.length ?? 0))).fill(1);
-    native().geglu(x, ones, x, n);
+    k.geglu(x, ones, x, n);
     return;
   }
   if (kind === 'gelu') {
@@ -167,15 +144,13 @@ export class AttentionScratch {
 /**
  * Non-causal multi-head self-attention (clip.cpp `build_attn`, non-flash path):
  * per head, `S = (Q Kᵀ)`, `P = softmax(scale·S)` by rows, `O = P V`.
- * `q`, `k`, `v`, `out` float32 `[nTok, nHead·headDim]` (heads side by side in a row).
+ * `q`, `k`, `v`, `out` float32 `[nTok, nHead·headDim]` (heads side by side in a row). The two
+ * products per head use `kern.matmulDynamic` (their left operand changes per head).
  */
 export function attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, nTok: number, nHead: number,
-  headDim: number, scale: number, sc: AttentionScratch): void {
+  headDim: number, scale: number, sc: AttentionScratch, kern: VisionKernels = nativeVisionKernels()): void {
   const d = nHead * headDim;
-  const vit = vitKernels();
   const { qh, kh, vt, s, oh } = sc;
-  const kBytes = new Uint8Array(kh.buffer, kh.byteOffset, nTok * headDim * 4);
-  const vBytes = new Uint8Array(vt.buffer, vt.byteOffset, nTok * headDim * 4);
   for (let h = 0; h < nHead; h++) {
     const off = h * headDim;
     for (let t = 0; t < nTok; t++) {
@@ -186,35 +161,12 @@ export function attention(q: Float32Array, k: Float32Array, v: Float32Array, out
         vt[i * nTok + t] = v[src + i]!;
       }
     }
-    matmul(GGMLType.F32, kBytes, nTok, headDim, qh, nTok, s); // s[nTok(q), nTok(k)]
-    if (vit.softmaxRows) vit.softmaxRows(s, nTok, nTok, scale);
-    else softmaxRows(s, nTok, nTok, scale);
-    matmul(GGMLType.F32, vBytes, headDim, nTok, s, nTok, oh); // oh[nTok, headDim]
+    kern.matmulDynamic(kh, nTok, headDim, qh, nTok, s); // s[nTok(q), nTok(k)]
+    kern.softmaxRows(s, nTok, nTok, scale);
+    kern.matmulDynamic(vt, headDim, nTok, s, nTok, oh); // oh[nTok, headDim]
     for (let t = 0; t < nTok; t++) out.set(oh.subarray(t * headDim, (t + 1) * headDim), t * d + off);
   }
 }
 
-/**
- * In-place row softmax of `s` float32 `[rows, n]` after scaling by `scale` (ggml soft_max_f32:
- * x·scale, max, exp(x − max) summed in double, times (float)(1/sum)). TypeScript reference of the
- * native `softmaxRows` (native/sf_vit.c).
- */
-export function softmaxRows(s: Float32Array, rows: number, n: number, scale: number): void {
-  for (let t = 0; t < rows; t++) {
-    const o = t * n;
-    let max = -Infinity;
-    for (let j = 0; j < n; j++) {
-      const x = fr(s[o + j]! * scale);
-      s[o + j] = x;
-      if (x > max) max = x;
-    }
-    let sum = 0;
-    for (let j = 0; j < n; j++) {
-      const e = fr(Math.exp(fr(s[o + j]! - max)));
-      s[o + j] = e;
-      sum += e;
-    }
-    const inv = fr(1 / sum);
-    for (let j = 0; j < n; j++) s[o + j] = fr(s[o + j]! * inv);
-  }
-}
+/** The TypeScript row softmax (src/models/vision/kernels.ts `softmaxRowsTs`), the reference of the native one. */
+export const softmaxRows = softmaxRowsTs;

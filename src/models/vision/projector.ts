@@ -11,6 +11,7 @@
  */
 import type { VisionConfig } from './config.js';
 import { activate, linear } from './ops.js';
+import type { VisionKernels } from './kernels.js';
 import { rmsNorm } from '../../nn/norm.js';
 import type { ProjectorWeights } from './weights.js';
 
@@ -64,19 +65,20 @@ export function projectedTokens(cfg: VisionConfig): number {
 /**
  * Projects one tile's ViT features.
  * @param feats float32 `[side², nEmbd]` (class token already removed)
+ * @param k kernel provider (src/models/vision/kernels.ts) for the matmuls and GELU
  * @returns float32 `[projectedTokens(cfg), nEmbdOut]`
  */
-export function project(cfg: VisionConfig, pw: ProjectorWeights, feats: Float32Array): Float32Array {
+export function project(cfg: VisionConfig, pw: ProjectorWeights, feats: Float32Array, k: VisionKernels): Float32Array {
   const side = cfg.imageSize / cfg.patchSize;
   const d = cfg.nEmbd;
   const nTok = side * side;
   if (pw.kind === 'mlp') {
     const hdn = new Float32Array(nTok * pw.mm0.nOut);
-    linear(pw.mm0, pw.mm0B, feats, nTok, hdn);
-    activate(cfg.projectorAct, hdn, hdn.length);
+    linear(pw.mm0, pw.mm0B, feats, nTok, hdn, k);
+    activate(cfg.projectorAct, hdn, hdn.length, k);
     if (!pw.mm2) return hdn;
     const out = new Float32Array(nTok * pw.mm2.nOut);
-    linear(pw.mm2, pw.mm2B, hdn, nTok, out);
+    linear(pw.mm2, pw.mm2B, hdn, nTok, out, k);
     return out;
   }
   const s = cfg.nMerge;
@@ -84,12 +86,12 @@ export function project(cfg: VisionConfig, pw: ProjectorWeights, feats: Float32A
   if (pw.kind === 'idefics3') {
     const sh = pixelShuffle(feats, side, d, s);
     const out = new Float32Array(nOut * pw.fc.nOut);
-    linear(pw.fc, pw.fcB, sh, nOut, out);
+    linear(pw.fc, pw.fcB, sh, nOut, out, k);
     return out;
   }
   const pooled = avgPool(feats, side, d, s);
   rmsNorm(pooled, pw.softEmbNorm, pooled, nOut, d, cfg.eps);
   const out = new Float32Array(nOut * pw.inputProj.nOut);
-  linear(pw.inputProj, null, pooled, nOut, out);
+  linear(pw.inputProj, null, pooled, nOut, out, k);
   return out;
 }
