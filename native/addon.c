@@ -27,9 +27,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "sf_common.h"
+#include "sf_dot_neon.h"
 
 #define MAX_ARGS 16
-static const char *PATH_NAMES[SF_PATH_COUNT] = {"scalar", "avx2", "avx512"};
+static const char *PATH_NAMES[SF_PATH_COUNT] = {"scalar", "avx2", "avx512", "neon"};
 
 /* Throw and return NULL from the calling binding. */
 #define THROW(kind, ...)                                   \
@@ -383,6 +384,13 @@ static napi_value js_cpu_features(napi_env env, napi_callback_info info) {
   FEAT("sse4.2") FEAT("avx") FEAT("avx2") FEAT("fma") FEAT("f16c") FEAT("avx512f") FEAT("avx512bw")
   FEAT("avx512vl") FEAT("avx512vnni") FEAT("avx512bf16")
 #undef FEAT
+#elif defined(__aarch64__)
+  napi_create_string_utf8(env, "neon", NAPI_AUTO_LENGTH, &s); /* AdvSIMD: mandatory on AArch64 */
+  napi_set_element(env, arr, i++, s);
+  if (sf_neon_cpu_dotprod()) {
+    napi_create_string_utf8(env, "dotprod", NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, arr, i++, s);
+  }
 #endif
   (void)s; (void)i;
   return arr;
@@ -394,12 +402,12 @@ static napi_value js_set_path(napi_env env, napi_callback_info info) {
   size_t len;
   if (!get_args(env, info, 1, a, "setPath")) return NULL;
   if (napi_get_value_string_utf8(env, a[0], name, sizeof name, &len) != napi_ok)
-    THROW(type_error, "setPath: path must be a string ('scalar' | 'avx2' | 'avx512' | 'auto')");
+    THROW(type_error, "setPath: path must be a string ('scalar' | 'avx2' | 'avx512' | 'neon' | 'auto')");
   int p = -2;
   if (strcmp(name, "auto") == 0) p = -1;
   for (int i = 0; i < SF_PATH_COUNT; i++)
     if (strcmp(name, PATH_NAMES[i]) == 0) p = i;
-  if (p == -2) THROW(range_error, "setPath: unknown path '%s' (expected 'scalar' | 'avx2' | 'avx512' | 'auto')", name);
+  if (p == -2) THROW(range_error, "setPath: unknown path '%s' (expected 'scalar' | 'avx2' | 'avx512' | 'neon' | 'auto')", name);
   if (sf_set_path(p) != 0) {
     char msg[200];
     snprintf(msg, sizeof msg, "setPath: path '%s' is not supported on this CPU or build", name);

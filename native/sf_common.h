@@ -5,7 +5,7 @@
  * below has exactly the size ggml's static_asserts demand, little-endian, no padding.
  * Half-precision scales are stored as raw IEEE binary16 bits (uint16_t).
  *
- * Kernel naming: sf_<what>_<type>[_<path>], path = scalar | avx2 | avx512.
+ * Kernel naming: sf_<what>_<type>[_<path>], path = scalar | avx2 | avx512 | neon.
  */
 #ifndef SF_COMMON_H
 #define SF_COMMON_H
@@ -172,7 +172,9 @@ static inline size_t sf_row_size(const sf_type_traits *t, int64_t n) {
   return (size_t)(n / t->blck) * (size_t)t->type_size;
 }
 
-enum { SF_PATH_SCALAR = 0, SF_PATH_AVX2 = 1, SF_PATH_AVX512 = 2, SF_PATH_COUNT = 3 };
+/* NEON (AArch64) sits after AVX-512 so 'auto' (highest supported index) picks it on arm64; no CPU
+ * supports both NEON and the x86 paths. */
+enum { SF_PATH_SCALAR = 0, SF_PATH_AVX2 = 1, SF_PATH_AVX512 = 2, SF_PATH_NEON = 3, SF_PATH_COUNT = 4 };
 
 typedef struct {
   sf_vec_dot_fn vec_dot[SF_TYPE_COUNT];   /* by weight type */
@@ -192,6 +194,9 @@ typedef struct {
 void sf_fill_scalar(sf_kernel_table *k);
 int sf_fill_avx2(sf_kernel_table *k);   /* returns 0 (and fills nothing) when compiled without AVX2 */
 int sf_fill_avx512(sf_kernel_table *k); /* returns 0 (and fills nothing) when compiled without AVX-512 */
+/* NEON kernels on AArch64 (sf_dot_neon.c; the +dotprod build where the CPU has it), bit-identical to
+ * scalar; fills over a scalar table. Returns 0 (and fills nothing) on other architectures. */
+int sf_fill_neon(sf_kernel_table *k);
 
 /* Kernels of the current path (sf_matmul.c). */
 const sf_kernel_table *sf_kernels(void);

@@ -40,6 +40,8 @@ static void init_tables(void) {
   g_compiled[SF_PATH_AVX2] = sf_fill_avx2(&g_tables[SF_PATH_AVX2]);
   g_tables[SF_PATH_AVX512] = g_tables[SF_PATH_AVX2];
   g_compiled[SF_PATH_AVX512] = g_compiled[SF_PATH_AVX2] && sf_fill_avx512(&g_tables[SF_PATH_AVX512]);
+  g_tables[SF_PATH_NEON] = g_tables[SF_PATH_SCALAR];
+  g_compiled[SF_PATH_NEON] = sf_fill_neon(&g_tables[SF_PATH_NEON]); /* 1 only on AArch64 */
 }
 
 /* Whether `path` is compiled in and the CPU (and OS) supports its instructions. */
@@ -47,6 +49,7 @@ int sf_path_supported(int path) {
   pthread_once(&g_tables_once, init_tables);
   if (path < 0 || path >= SF_PATH_COUNT || !g_compiled[path]) return 0;
   if (path == SF_PATH_SCALAR) return 1;
+  if (path == SF_PATH_NEON) return 1; /* compiled only on AArch64, where AdvSIMD is mandatory */
 #if SF_X86
   __builtin_cpu_init();
   const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");

@@ -5,10 +5,12 @@
 // Per-file instruction-set flags, chosen from the file name:
 //   *_avx2.c    -mavx2 -mfma -mf16c
 //   *_avx512.c  -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mavx512bf16 (+ the AVX2 flags)
-//   others      none (portable scalar code)
-// The addon picks a path at run time with __builtin_cpu_supports, so one binary runs anywhere
-// on x86-64. On other architectures the SIMD files are compiled without flags and their bodies
-// are excluded by the preprocessor (they test __AVX2__ / __AVX512F__).
+//   *_neon_dotprod.c  -march=armv8.2-a+dotprod (arm64 only)
+//   others      none (portable scalar code; sf_dot_neon.c is plain ARMv8.0 NEON on arm64)
+// The addon picks a path at run time with __builtin_cpu_supports on x86-64 and getauxval/sysctl
+// (dotprod) on arm64, so one binary runs anywhere on its architecture. Elsewhere the SIMD files
+// are compiled without flags and their bodies are excluded by the preprocessor (they test
+// __AVX2__ / __AVX512F__ / __aarch64__ / __ARM_FEATURE_DOTPROD).
 //
 // Usage: node scripts/build-native.mjs [--force] [--debug]
 // Skips the build when the output is newer than every source, header and this script.
@@ -43,10 +45,12 @@ function findNodeHeaders() {
 }
 
 const isX86 = arch() === 'x64' || arch() === 'ia32';
+const isArm64 = arch() === 'arm64';
 const AVX2 = ['-mavx2', '-mfma', '-mf16c'];
 const AVX512 = [...AVX2, '-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512vnni', '-mavx512bf16'];
 
 function flagsFor(file) {
+  if (isArm64 && file.endsWith('_neon_dotprod.c')) return ['-march=armv8.2-a+dotprod'];
   if (!isX86) return [];
   if (file.endsWith('_avx512.c')) return AVX512;
   if (file.endsWith('_avx2.c')) return AVX2;

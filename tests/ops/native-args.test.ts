@@ -57,12 +57,12 @@ test('getRows / dequantize / quantize reject bad arguments', () => {
   assert.throws(() => k.quantize(GGMLType.Q4_0, new Float32Array(16), 16, new Uint8Array(18)), /multiple of Q4_0's block size/);
   assert.throws(() => k.quantizeActivation(GGMLType.Q8_K, new Float32Array(256), 256, new Uint8Array(292)), /weight type/);
   assert.throws(() => k.setThreads(0), RangeError);
-  assert.throws(() => k.setPath('neon' as never), /unknown path 'neon'/);
+  assert.throws(() => k.setPath('sve' as never), /unknown path 'sve'/);
   assert.throws(() => k.setPath(3 as never), TypeError);
 });
 
 test('setPath reports unsupported paths; setThreads resizes the pool', () => {
-  for (const p of ['scalar', 'avx2', 'avx512'] as const) {
+  for (const p of ['scalar', 'avx2', 'avx512', 'neon'] as const) {
     if (k.kernelInfo().paths.includes(p)) assert.equal(k.setPath(p), p);
     else assert.throws(() => k.setPath(p), code('ERR_SYNFLUX_PATH'));
   }

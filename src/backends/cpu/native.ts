@@ -14,8 +14,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackendError } from '../../core/errors.js';
 
-/** Instruction-set path of the kernels. `auto` picks the best one the CPU supports. */
-export type KernelPath = 'scalar' | 'avx2' | 'avx512';
+/**
+ * Instruction-set path of the kernels. `auto` picks the best one the CPU supports: AVX-512 or AVX2
+ * on x86-64, `neon` on arm64 (bit-identical to `scalar`; SDOT kernels where the CPU has dotprod).
+ */
+export type KernelPath = 'scalar' | 'avx2' | 'avx512' | 'neon';
 
 /** Which path implements the dot product of each weight type under the current path. */
 export interface KernelInfo {
@@ -139,7 +142,7 @@ export interface NativeKernels {
   setThreads(n: number): number;
   /** Threads in the pool (default: online CPUs, at most 32). */
   getThreads(): number;
-  /** x86 features the CPU reports (e.g. `avx2`, `avx512vnni`). */
+  /** CPU features the kernels use: x86 (`avx2`, `avx512vnni`, …) or arm64 (`neon`, `dotprod`). */
   cpuFeatures(): string[];
   /** Force a kernel path (tests) or `auto`; throws when the CPU lacks it. Returns the path now in use. */
   setPath(path: KernelPath | 'auto'): KernelPath;
