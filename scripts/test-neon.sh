@@ -7,14 +7,20 @@
 #   2. the same binary on a Cortex-A53 (ARMv8.0, no SDOT): detection must say no dotprod and the
 #      path must keep the plain kernels;
 #   3. a build where everything targets -march=armv8.2-a+dotprod.
-# Every run requires each NEON result to equal the scalar result bit for bit.
+# Every run requires each NEON result to equal the scalar result bit for bit. On an aarch64 host
+# (no QEMU_AARCH64 set) it builds with cc and runs the harness directly instead (the dotprod build
+# only where /proc/cpuinfo lists asimddp).
 # Needs: aarch64-linux-gnu-gcc and qemu-aarch64 (Debian: apt-get install gcc-aarch64-linux-gnu qemu-user).
 # Usage: scripts/test-neon.sh [OUTDIR]   (default: .cache/neon)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CC=${AARCH64_CC:-aarch64-linux-gnu-gcc}
+NATIVE=0
+if [ "$(uname -m)" = aarch64 ] && [ -z "${QEMU_AARCH64:-}" ]; then NATIVE=1; fi # real ARM: no emulator
+CC=${AARCH64_CC:-$([ $NATIVE = 1 ] && echo cc || echo aarch64-linux-gnu-gcc)}
 QEMU=${QEMU_AARCH64:-qemu-aarch64}
-for tool in "$CC" "$QEMU"; do
+TOOLS=("$CC")
+[ $NATIVE = 1 ] || TOOLS+=("$QEMU")
+for tool in "${TOOLS[@]}"; do
   command -v "$tool" >/dev/null || { echo "test-neon: $tool not found (apt-get install gcc-aarch64-linux-gnu qemu-user)" >&2; exit 2; }
 done
 OUT=${1:-.cache/neon}
@@ -39,8 +45,17 @@ run() { # run LABEL QEMU_CPU BINARY EXPECT_DOTPROD
   echo "== $1 (qemu -cpu $2)"
   "$QEMU" -cpu "$2" "$3" "--expect-dotprod=$4" || status=1
 }
-run "armv8-a build" max "$OUT/harness-v8" 1
-run "armv8-a build, ARMv8.0 CPU" cortex-a53 "$OUT/harness-v8" 0
-run "armv8.2-a+dotprod build" max "$OUT/harness-v82dp" 1
+if [ $NATIVE = 1 ]; then
+  echo "== armv8-a build (this CPU)"
+  "$OUT/harness-v8" || status=1
+  if grep -qw asimddp /proc/cpuinfo; then
+    echo "== armv8.2-a+dotprod build (this CPU)"
+    "$OUT/harness-v82dp" || status=1
+  fi
+else
+  run "armv8-a build" max "$OUT/harness-v8" 1
+  run "armv8-a build, ARMv8.0 CPU" cortex-a53 "$OUT/harness-v8" 0
+  run "armv8.2-a+dotprod build" max "$OUT/harness-v82dp" 1
+fi
 if [ $status -eq 0 ]; then echo "test-neon: OK"; else echo "test-neon: FAIL"; fi
 exit $status
