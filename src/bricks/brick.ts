@@ -87,6 +87,13 @@ export interface BrickCost {
   /** Optional: kernel calls (launches) per run, each paying the device's per-call overhead. */
   readonly launches?: number;
   /**
+   * Optional: units of work per op class that the planner prices from measured per-unit times
+   * (src/bricks/profile-schema.ts: the device's `opNs`, else the host's `hostOps.opNs`), e.g.
+   * `{ decodePng: pixels, resize: filter taps, layerNorm: elements, rope: elements }`. Work listed
+   * here is not in `flops` (which then counts only the rest, priced by the roofline).
+   */
+  readonly ops?: OpWork;
+  /**
    * Optional, for language-model bricks: the run split into phases (prefill: many tokens per
    * matmul, compute-bound; decode: one token per step, memory-bound). When present, the planner
    * prices the phases and ignores the totals above except `memoryBytes`/`outputBytes`.
@@ -103,6 +110,9 @@ export interface MatmulWork {
   readonly count: number;
 }
 
+/** Units of work by op class (see BrickCost.ops). */
+export type OpWork = Readonly<Record<string, number>>;
+
 /** One phase of a brick run (see BrickCost.phases). */
 export interface BrickCostPhase {
   readonly name: 'prefill' | 'decode' | string;
@@ -112,6 +122,8 @@ export interface BrickCostPhase {
   readonly bytesMoved: number;
   readonly matmuls?: readonly MatmulWork[];
   readonly launches?: number;
+  /** As BrickCost.ops. */
+  readonly ops?: OpWork;
 }
 
 /** Inputs or outputs of a brick run, by port name. */

@@ -10,12 +10,16 @@
  * - `flops`/`bytesMoved` are totals including the matmuls (weights at their stored size plus float32
  *   activations in and out). The rest of a phase (flops and bytes not in `matmuls`) is priced as a roofline
  *   `max(flops / F32 GFLOP/s, bytes / memGBs)`; each launch adds `launchUs`.
+ * - `ops` (units of work per op class: image pixels decoded, resize filter taps, LayerNorm elements,
+ *   rope elements, …) are priced at the measured nanoseconds per unit: the device's `opNs` first
+ *   (kernels that differ per device), else the host's `hostOps.opNs` (JavaScript work, the same on
+ *   every device's thread); an op class without a figure (a version-1 profile) costs 0.
  * - A transfer of `b` bytes from device A to B costs `fixedMs + b / bytesPerSec` from the profile's
  *   transfer table.
  */
-import type { BrickCost, BrickCostPhase, MatmulWork } from './brick.js';
+import type { BrickCost, BrickCostPhase, MatmulWork, OpWork } from './brick.js';
 import { GGML_TYPES } from '../core/ggml-type.js';
-import type { DeviceProfile, MatmulPoint, ProfileSet } from './profile-schema.js';
+import type { DeviceProfile, HostProfile, MatmulPoint, ProfileSet } from './profile-schema.js';
 
 /** Dtypes priced with a measured neighbour's figures when not measured themselves. */
 const DTYPE_FALLBACK: Readonly<Record<string, readonly string[]>> = {
@@ -82,9 +86,19 @@ function f32Peak(p: DeviceProfile): number {
   return Math.max(...all.map((m) => m.gflops), 1e-3);
 }
 
-type PhaseLike = Pick<BrickCostPhase, 'flops' | 'bytesMoved' | 'matmuls' | 'launches'>;
+type PhaseLike = Pick<BrickCostPhase, 'flops' | 'bytesMoved' | 'matmuls' | 'launches' | 'ops'>;
 
-function phaseMs(p: DeviceProfile, ph: PhaseLike): number | null {
+/**
+ * Predicted ms of `ops` on device `p`: Σ units × ns per unit (device `opNs`, else `host.opNs`,
+ * else 0) / 1e6.
+ */
+export function opsMs(p: DeviceProfile, host: HostProfile | undefined, ops: OpWork | undefined): number {
+  let ns = 0;
+  for (const [op, n] of Object.entries(ops ?? {})) ns += n * (p.opNs?.[op] ?? host?.opNs[op] ?? 0);
+  return ns / 1e6;
+}
+
+function phaseMs(p: DeviceProfile, ph: PhaseLike, host?: HostProfile): number | null {
   let ms = 0;
   let mmFlops = 0;
   let mmBytes = 0;
@@ -99,6 +113,7 @@ function phaseMs(p: DeviceProfile, ph: PhaseLike): number | null {
   const restBytes = Math.max(0, ph.bytesMoved - mmBytes);
   ms += Math.max(restFlops / (f32Peak(p) * 1e6), restBytes / (p.memGBs * 1e6));
   ms += ((ph.launches ?? 0) * p.launchUs) / 1000;
+  ms += opsMs(p, host, ph.ops);
   return ms;
 }
 
@@ -110,19 +125,20 @@ export function weightBytes(dtype: string, nOut: number, nIn: number): number {
 
 /**
  * Predicted ms of one brick run on a device, or null when the device cannot run it (a dtype
- * without figures). `phases`, when present, replace the totals.
+ * without figures). `phases`, when present, replace the totals (a brick-level `ops` is added to
+ * them). `host`: the profile set's `hostOps` (JavaScript work figures).
  */
-export function brickMs(p: DeviceProfile, c: BrickCost): number | null {
+export function brickMs(p: DeviceProfile, c: BrickCost, host?: HostProfile): number | null {
   if (c.phases?.length) {
-    let ms = 0;
+    let ms = opsMs(p, host, c.ops);
     for (const ph of c.phases) {
-      const t = phaseMs(p, ph);
+      const t = phaseMs(p, ph, host);
       if (t === null) return null;
       ms += t;
     }
     return ms;
   }
-  return phaseMs(p, c);
+  return phaseMs(p, c, host);
 }
 
 /** Predicted ms to move `bytes` from device `from` to `to` (`host` = the main thread); 0 when no entry exists for host paths. */

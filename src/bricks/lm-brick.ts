@@ -14,6 +14,7 @@ import type { GGUFFile } from '../formats/gguf/reader.js';
 import { baseConfigFromGGUF } from '../models/gguf-config.js';
 import type { Brick, BrickCost, BrickCostPhase, MatmulWork, PortValue, PortValues } from './brick.js';
 import type { HostOptions } from './matmul-brick.js';
+import { weightBytes } from './cost-model.js';
 
 /** An LM brick. */
 export interface LmBrickSpec {
@@ -50,6 +51,19 @@ export interface LmShape {
   outputMatmul: { dtype: string; nOut: number; nIn: number };
   /** Bytes of all tensors (resident weights). */
   weightBytes: number;
+  /** Model width and feed-forward width (0 when the GGUF has no `ffn_up`). */
+  nEmbd?: number;
+  nFf?: number;
+}
+
+/** Options of {@link lmCost}. */
+export interface LmCostOptions {
+  /**
+   * Forward calls the prompt takes (default 1). A multimodal prompt is evaluated chunk by chunk
+   * (src/multimodal/prompt.ts `evalChunks`: each text run and each image tile is one forward,
+   * with the output head run on its last position), see {@link promptForwards}.
+   */
+  prefillForwards?: number;
 }
 
 const MATMUL_NAME = /^blk\.\d+\.(attn_q|attn_k|attn_v|attn_output|attn_qkv|ffn_gate|ffn_up|ffn_down|ffn_gate_up)\.weight$/;
@@ -77,43 +91,72 @@ export function lmShapeFromGGUF(file: GGUFFile): LmShape {
   if (!groups.size) throw new RequestError('BAD_MODEL', `${file.source}: no transformer block matmuls found`);
   const out = file.tensor('output.weight') ?? file.tensor('token_embd.weight');
   if (!out) throw new RequestError('BAD_MODEL', `${file.source}: no output head`);
+  const up = file.tensor('blk.0.ffn_up.weight');
   return {
     nLayer, nHead, nHeadKv, headDimK, headDimV, nVocab: out.dims[1]!,
     layerMatmuls: [...groups.values()], outputMatmul: { dtype: typeName(out.type), nOut: out.dims[1]!, nIn: out.dims[0]! }, weightBytes,
+    nEmbd: out.dims[0]!, nFf: up ? up.dims[1]! : 0,
   };
 }
 
 /**
- * Cost of one query: prefill of `promptTokens` (one forward of that many tokens; logits of the
- * last token only, as llama.cpp) and `genTokens` decode steps of one token each. Attention:
- * QKᵀ and AV over the cached positions, 2·(dK + dV)·nHead FLOPs per query/key pair, K/V read in
- * float32 each decode step. Launches: ≈ 14 kernel calls per layer per forward.
+ * Forward calls of a prompt with one image of `tiles` tiles in the chunk layout of `projector`
+ * (src/multimodal/chunks.ts, llama.cpp mtmd): Idefics3 (SmolVLM) puts each tile and the overview
+ * in its own image chunk, each preceded by a text chunk (`<fake_token_around_image><row_r_col_c>`,
+ * `<global-img>`), and a text chunk ends the prompt: 2·tiles + 1; other projectors: text, image,
+ * text = 3; without an image 1.
  */
-export function lmCost(s: LmShape, promptTokens: number, genTokens: number, contextSize = 1024): BrickCost {
-  const attnPair = 2 * (s.headDimK + s.headDimV) * s.nHead * s.nLayer;
+export function promptForwards(projector: string | undefined, tiles: number): number {
+  if (!projector || tiles <= 0) return 1;
+  return projector === 'idefics3' ? 2 * tiles + 1 : 3;
+}
+
+/**
+ * Cost of one query: prefill of `promptTokens` in `opts.prefillForwards` forward calls (each
+ * running the output head on its last position, as llama.cpp) and `genTokens` decode steps of one
+ * token each. Per forward and layer the decoder (src/models/transformer.ts) calls 2 norms, the
+ * fused q/k/v and gate/up matmuls, 2 more matmuls, 2 ropes, attention and the GLU: ≈ 14 kernel
+ * calls per layer + 4, each paying the device's launch overhead. Non-matmul kernels are `ops`
+ * priced per element from the profile (`rope`: rotated floats; `glu`: outputs; `attention`: query·key
+ * pairs × heads × (dK + dV); `rmsNorm`: normalized floats; `elementwise`: the sampler's pass over
+ * the logits per generated token).
+ */
+export function lmCost(s: LmShape, promptTokens: number, genTokens: number, contextSize = 1024, opts: LmCostOptions = {}): BrickCost {
+  const headsAttn = s.nHead * (s.headDimK + s.headDimV) * s.nLayer;
   const kvPerPos = s.nLayer * s.nHeadKv * (s.headDimK + s.headDimV) * 4;
   const wLayer = (nTok: number, mul: number): MatmulWork[] => s.layerMatmuls.map((m) => ({ ...m, nTok, count: m.count * mul }));
   const mmFlops = (ws: readonly MatmulWork[]): number => ws.reduce((a, w) => a + 2 * w.count * w.nOut * w.nIn * w.nTok, 0);
+  // weights as the matmuls stream them (plus their float32 activations), so the roofline rest is the KV cache and logits
+  const mmBytes = (ws: readonly MatmulWork[]): number => ws.reduce((a, w) => a + w.count * (weightBytes(w.dtype, w.nOut, w.nIn) + w.nTok * (w.nIn + w.nOut) * 4), 0);
+  const perTok = (n: number): Record<string, number> => ({
+    rope: n * (s.nHead + s.nHeadKv) * s.headDimK * s.nLayer,
+    glu: n * (s.nFf ?? 0) * s.nLayer,
+    rmsNorm: n * (s.nEmbd ?? 0) * (2 * s.nLayer + 1),
+  });
   const P = Math.max(1, promptTokens);
-  const preMm: MatmulWork[] = [...wLayer(P, 1), { ...s.outputMatmul, nTok: 1, count: 1 }];
+  const F = Math.max(1, Math.min(P, Math.round(opts.prefillForwards ?? 1)));
+  const chunk = Math.ceil(P / F);
+  const preMm: MatmulWork[] = [...wLayer(chunk, F), { ...s.outputMatmul, nTok: 1, count: F }];
   const prefill: BrickCostPhase = {
     name: 'prefill', tokens: P,
-    flops: mmFlops(preMm) + (attnPair * P * (P + 1)) / 2,
-    bytesMoved: s.weightBytes + P * kvPerPos,
-    matmuls: preMm, launches: 14 * s.nLayer + 4,
+    flops: mmFlops(preMm),
+    bytesMoved: mmBytes(preMm) + P * kvPerPos,
+    matmuls: preMm, launches: F * (14 * s.nLayer + 4),
+    ops: { ...perTok(P), attention: (headsAttn * P * (P + 1)) / 2 },
   };
   const G = Math.max(0, genTokens);
   const decMm: MatmulWork[] = [...wLayer(1, G), { ...s.outputMatmul, nTok: 1, count: G }];
-  let attnFlops = 0, kvBytes = 0;
+  let pairs = 0, kvBytes = 0;
   for (let i = 0; i < G; i++) {
-    attnFlops += attnPair * (P + i + 1);
+    pairs += P + i + 1;
     kvBytes += kvPerPos * (P + i + 1);
   }
   const decode: BrickCostPhase = {
     name: 'decode', tokens: G,
-    flops: mmFlops(decMm) + attnFlops,
-    bytesMoved: G * s.weightBytes + kvBytes + G * s.nVocab * 4 * 3,
+    flops: mmFlops(decMm),
+    bytesMoved: mmBytes(decMm) + kvBytes + G * s.nVocab * 4 * 3,
     matmuls: decMm, launches: G * (14 * s.nLayer + 4),
+    ops: { ...perTok(G), attention: headsAttn * pairs, elementwise: (G + 1) * s.nVocab },
   };
   return {
     flops: prefill.flops + decode.flops, bytesMoved: prefill.bytesMoved + decode.bytesMoved,

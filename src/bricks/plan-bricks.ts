@@ -4,7 +4,11 @@
  * format of src/pipelines/types.ts). Each brick gets its cost per query and the devices that can
  * run it in this build:
  * - `llm.generate` / `--model`: GGUF matmuls and attention (src/bricks/lm-brick.ts `lmCost`); cpu, wasm.
- * - `vision` / `--mmproj`: src/models/vision `visionTileCost` per tile; cpu (the encoder runs on the native kernels).
+ * - `vision` / `--mmproj`: src/models/vision/cost.ts `visionImageCost` — host preprocessing of the
+ *   image (decode, resize, normalize; src/preprocess/work.ts) + per tile the encoder/projector
+ *   matmuls at their stored dtypes and the per-element ops; cpu or wasm (kernel provider of
+ *   src/models/vision/kernels.ts). The LM after it is priced with the prompt's chunked prefill
+ *   (lm-brick.ts `promptForwards`).
  * - `ocr.det`, `ocr.rec`: opaque ONNX graphs on `onnx`; their time comes from a calibration file
  *   (measured ms per device, written by bench/plan-check.ts) — without one they are priced at 0 ms
  *   and flagged `uncalibrated`.
@@ -22,8 +26,14 @@ export interface QueryShape {
   promptTokens?: number;
   /** Generated tokens (default: the brick's maxTokens, else 32). */
   genTokens?: number;
-  /** Image tiles per query for a vision brick (default 1). */
+  /** Image tiles per query for a vision brick (default: what `image` gives, else 1). */
   tiles?: number;
+  /**
+   * The query's image (header facts only): its size decides the tiles and the host preprocessing
+   * work, its encoded size the host → device transfer. Default: a square PNG of the
+   * preprocessor's longest edge (idefics3) or input size, 3 bytes per pixel.
+   */
+  image?: { width: number; height: number; format?: 'png' | 'jpeg' | 'webp'; bytes?: number };
 }
 
 /** Measured ms per brick per device: `{ BRICK: { DEVICE: ms } }`. */
@@ -51,36 +61,40 @@ export function resolveModelRef(ref: string): string {
   return path;
 }
 
-/** The LM brick of `model`. */
-export async function lmPlanBrick(name: string, model: string, q: QueryShape & { extraPromptTokens?: number }, maxTokens?: number): Promise<PlanBrick> {
+/** The LM brick of `model`; `prefillForwards`: forward calls of the prompt (lm-brick.ts `promptForwards`). */
+export async function lmPlanBrick(name: string, model: string, q: QueryShape & { extraPromptTokens?: number; prefillForwards?: number }, maxTokens?: number): Promise<PlanBrick> {
   const { openGGUF } = await import('../formats/gguf/reader.js');
   const { lmShapeFromGGUF, lmCost } = await import('./lm-brick.js');
   const shape = lmShapeFromGGUF(openGGUF(resolveModelRef(model)));
   const gen = q.genTokens ?? maxTokens ?? 32;
   return {
     name, devices: ['cpu', 'wasm'],
-    cost: lmCost(shape, (q.promptTokens ?? 64) + (q.extraPromptTokens ?? 0), gen, 1024),
+    cost: lmCost(shape, (q.promptTokens ?? 64) + (q.extraPromptTokens ?? 0), gen, 1024, { prefillForwards: q.prefillForwards ?? 1 }),
   };
 }
 
-/** The vision brick of an mmproj GGUF: cost of `tiles` tiles; returns also the image tokens it feeds the LM. */
-export async function visionPlanBrick(mmproj: string, q: QueryShape): Promise<{ brick: PlanBrick; imageTokens: number }> {
+/**
+ * The vision brick of an mmproj GGUF for one image (`q.image`, or `q.tiles` tiles of the default
+ * image); returns also the image tokens it feeds the LM, the tiles and the projector type.
+ */
+export async function visionPlanBrick(mmproj: string, q: QueryShape): Promise<{ brick: PlanBrick; imageTokens: number; tiles: number; projector: string }> {
   const { openGGUF } = await import('../formats/gguf/reader.js');
   const { visionConfigFromGGUF } = await import('../models/vision/config.js');
-  const { visionTileCost } = await import('../models/vision/brick.js');
+  const { visionImageCost, visionDtypesFromGGUF } = await import('../models/vision/cost.js');
+  const { preprocessWork } = await import('../preprocess/work.js');
   const f = openGGUF(resolveModelRef(mmproj));
   const cfg = visionConfigFromGGUF(f);
   const wBytes = f.tensors.reduce((a, t) => a + t.nbytes, 0);
-  const per = visionTileCost(cfg, wBytes);
-  const tiles = q.tiles ?? 1;
+  const edge = cfg.projector === 'idefics3' && cfg.longestEdge > 0 ? cfg.longestEdge : cfg.imageSize;
+  const img = q.image ?? { width: edge, height: edge, format: 'png' as const };
+  let work = preprocessWork(cfg, img.width, img.height, img.format ?? 'png');
+  if (q.tiles !== undefined && !q.image) work = { ...work, tiles: q.tiles, normalizePixels: q.tiles * cfg.imageSize ** 2 };
+  const cost = visionImageCost(cfg, wBytes, visionDtypesFromGGUF(f), work);
   const side = cfg.imageSize / cfg.patchSize;
   const tokensPerTile = cfg.projector === 'mlp' ? side * side : (side / cfg.nMerge) ** 2;
   return {
-    brick: {
-      name: 'vision', devices: ['cpu'], inputBytes: tiles * 3 * cfg.imageSize ** 2 * 4,
-      cost: { flops: per.flops * tiles, bytesMoved: per.bytesMoved * tiles, memoryBytes: per.memoryBytes, outputBytes: per.outputBytes * tiles },
-    },
-    imageTokens: tokensPerTile * tiles,
+    brick: { name: 'vision', devices: ['cpu', 'wasm'], inputBytes: img.bytes ?? img.width * img.height * 3, cost },
+    imageTokens: tokensPerTile * work.tiles, tiles: work.tiles, projector: cfg.projector,
   };
 }
 
@@ -91,7 +105,8 @@ export async function visionPlanBrick(mmproj: string, q: QueryShape): Promise<{ 
 export async function modelPlanBricks(model: string, mmproj: string | undefined, q: QueryShape): Promise<PlanBrick[]> {
   if (!mmproj) return [await lmPlanBrick('lm', model, q)];
   const v = await visionPlanBrick(mmproj, q);
-  return [v.brick, await lmPlanBrick('lm', model, { ...q, extraPromptTokens: v.imageTokens })];
+  const { promptForwards } = await import('./lm-brick.js');
+  return [v.brick, await lmPlanBrick('lm', model, { ...q, extraPromptTokens: v.imageTokens, prefillForwards: promptForwards(v.projector, v.tiles) })];
 }
 
 interface PipelineJson {

@@ -91,7 +91,7 @@ export function evaluate(bricks: readonly PlanBrick[], ps: ProfileSet, placement
     if (!dev) throw new RequestError('UNPLACEABLE', `placement has no device for brick ${b.name}`);
     const prof = ps.devices[dev];
     if (!prof) throw new RequestError('UNPLACEABLE', `no profile for device ${dev} (brick ${b.name})`);
-    const ms = b.calibratedMs?.[dev] ?? brickMs(prof, b.cost);
+    const ms = b.calibratedMs?.[dev] ?? brickMs(prof, b.cost, ps.hostOps);
     if (ms === null) throw new RequestError('UNPLACEABLE', `brick ${b.name} cannot run on ${dev} (no measured figures for its dtypes)`);
     const t = transferMs(ps, prevDev, dev, prevBytes);
     xfer += t;
@@ -152,7 +152,7 @@ export function plan(bricks: readonly PlanBrick[], ps: ProfileSet, opts: PlanOpt
   const options: string[][] = bricks.map((b) => {
     const pin = pins[b.name];
     let devs = pin ? [pin] : [...(b.devices ?? Object.keys(ps.devices))];
-    devs = devs.filter((d) => ps.devices[d] && !excluded.has(d) && (b.calibratedMs?.[d] !== undefined || brickMs(ps.devices[d]!, b.cost) !== null));
+    devs = devs.filter((d) => ps.devices[d] && !excluded.has(d) && (b.calibratedMs?.[d] !== undefined || brickMs(ps.devices[d]!, b.cost, ps.hostOps) !== null));
     if (!devs.length) {
       throw new RequestError('UNPLACEABLE', `brick ${b.name} has no usable device${pin ? ` (pinned to ${pin}${excluded.has(pin) ? ', which is excluded' : ''})` : ''}${excluded.size ? `; excluded: ${[...excluded].join(', ')}` : ''}`);
     }

@@ -22,6 +22,19 @@
  * - `transfers[]`: moving `b` bytes of activations from one device to another costs `fixedMs + b / bytesPerSec`
  *   (worker message hop and the copy into wasm linear memory; ONNX tensor creation and copy).
  * - `power` (optional): idle/busy watts, merged from a config file (not measured here).
+ * - `opNs` (version 2, optional per device): nanoseconds per element of the non-matmul kernels a
+ *   language model or vision tower calls on that device, measured at small (call-overhead-laden)
+ *   shapes like a decode step's: `rope` (per rotated float), `glu` (per output of SwiGLU),
+ *   `attention` (per query·key·head-dim product, QKᵀ and AV counted once each), `softmax` (per
+ *   score; cpu: native/sf_vit.c, wasm: the TypeScript reference), `gelu` (per element, GeGLU kernel).
+ * - `hostOps.opNs` (version 2, optional): nanoseconds per unit of work done in JavaScript on whatever
+ *   thread hosts a brick (same on every device): `decodePng` / `decodeJpeg` (per decoded pixel,
+ *   sharp), `resizeH` / `resizeV` (per filter tap of 3 channels of the horizontal / vertical pass,
+ *   src/preprocess/resize.ts), `normalize` (per
+ *   output pixel, uint8 → float32 CHW), `layerNorm` (per element), `elementwise` (per element of a
+ *   float32 add / bias / table lookup loop), `softmaxTs` (per element, TypeScript softmax).
+ *
+ * Version 1 files (no `opNs`, no `hostOps`) are still read; the work those figures price is then 0 ms.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +43,9 @@ import { dirname } from 'node:path';
 import { RequestError } from '../core/errors.js';
 
 /** Current schema version; bump on incompatible changes. */
-export const PROFILE_VERSION = 1;
+export const PROFILE_VERSION = 2;
+/** Versions this build reads (1: without `opNs` / `hostOps`). */
+export const PROFILE_VERSIONS_READ: readonly number[] = [1, 2];
 /** Value of the `schema` field. */
 export const PROFILE_SCHEMA = 'synflux-device-profile';
 
@@ -63,7 +78,15 @@ export interface DeviceProfile {
   memGBs: number;
   /** Per-call overhead, microseconds. */
   launchUs: number;
+  /** Nanoseconds per element of non-matmul kernels (`rope`, `glu`, `attention`, `softmax`, `gelu`); version 2. */
+  opNs?: Record<string, number>;
   power?: PowerFigures;
+}
+
+/** Host (JavaScript) work, the same on every device's thread; version 2. */
+export interface HostProfile {
+  /** Nanoseconds per unit (`decodeCall`, `decodePng`, `decodeJpeg`, `resizeH`, `resizeV`, `normalize`, `layerNorm`, `elementwise`, `softmaxTs`). */
+  opNs: Record<string, number>;
 }
 
 /** Cost of moving activations between two devices: `fixedMs + bytes / bytesPerSec`. */
@@ -82,6 +105,8 @@ export interface ProfileSet {
   host: { cpus: number; cpuModel: string; node: string };
   devices: Record<string, DeviceProfile>;
   transfers: TransferProfile[];
+  /** Host (JavaScript) work figures; version 2. */
+  hostOps?: HostProfile;
 }
 
 /** Default location: `$SYNFLUX_CACHE`, else `$XDG_CACHE_HOME/synflux`, else `~/.cache/synflux`, + `device-profile.json`. */
@@ -101,7 +126,13 @@ export function validateProfileSet(v: unknown): ProfileSet {
   if (!v || typeof v !== 'object') bad('not an object');
   const p = v as ProfileSet;
   if (p.schema !== PROFILE_SCHEMA) bad(`schema is ${JSON.stringify(p.schema)}, expected ${PROFILE_SCHEMA}`);
-  if (p.version !== PROFILE_VERSION) bad(`version ${p.version} is not supported (this build reads ${PROFILE_VERSION}; re-run synflux profile)`);
+  if (!PROFILE_VERSIONS_READ.includes(p.version)) bad(`version ${p.version} is not supported (this build reads ${PROFILE_VERSIONS_READ.join(', ')}; re-run synflux profile)`);
+  const badOps = (where: string, ops: unknown): void => {
+    if (ops === undefined) return;
+    if (!ops || typeof ops !== 'object') bad(`${where} is not an object`);
+    for (const [k, v] of Object.entries(ops as Record<string, unknown>)) if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) bad(`${where}.${k} must be a finite number ≥ 0`);
+  };
+  badOps('hostOps.opNs', p.hostOps === undefined ? undefined : p.hostOps?.opNs ?? null);
   if (!p.devices || typeof p.devices !== 'object') bad('devices missing');
   for (const [name, d] of Object.entries(p.devices)) {
     if (!Array.isArray(d.matmul)) bad(`${name}.matmul is not an array`);
@@ -111,6 +142,7 @@ export function validateProfileSet(v: unknown): ProfileSet {
     if (!(d.memGBs > 0)) bad(`${name}.memGBs must be > 0`);
     if (!(d.launchUs >= 0)) bad(`${name}.launchUs must be ≥ 0`);
     if (d.power && !(d.power.idleW >= 0 && d.power.busyW >= 0)) bad(`${name}.power needs idleW, busyW ≥ 0`);
+    badOps(`${name}.opNs`, d.opNs);
   }
   if (!Array.isArray(p.transfers)) bad('transfers is not an array');
   for (const t of p.transfers) if (!(t.bytesPerSec > 0) || !(t.fixedMs >= 0)) bad(`bad transfer ${JSON.stringify(t)}`);

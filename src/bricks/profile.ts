@@ -1,7 +1,8 @@
 /**
  * Measures device profiles (schema: src/bricks/profile-schema.ts) for `synflux profile`:
  * matmul GFLOP/s per weight dtype at a few sizes and token counts, memory-bound GB/s, per-call
- * launch overhead, and the cost of moving activations between the main thread and each device's
+ * launch overhead, per-element costs of the non-matmul kernels and of the host's JavaScript work
+ * (image decode, resize, norms; src/bricks/profile-ops.ts), and the cost of moving activations between the main thread and each device's
  * host (a worker thread for `cpu`/`wasm`, onnxruntime tensors for `onnx`), from which the
  * device-to-device transfer entries are derived.
  *
@@ -189,7 +190,13 @@ export async function measureDevice(device: MatmulDeviceName, opts: MeasureOptio
   log(`${device} launch overhead: ${launchUs.toFixed(1)} µs`);
   const hop = device === 'onnx' ? await measureOnnxHop(minMs) : await measureWorkerHop(minMs);
   log(`${device} host hop: ${hop[0].toFixed(3)} ms + ${(hop[1] / 1e9).toFixed(2)} GB/s`);
-  return { ...(await describe(device, threads)), matmul, memGBs, launchUs, hop };
+  let opNs: Record<string, number> | undefined;
+  if (device !== 'onnx') {
+    const { measureDeviceOps } = await import('./profile-ops.js');
+    opNs = await measureDeviceOps(device, threads, minMs);
+    log(`${device} ops (ns/element): ${Object.entries(opNs).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
+  }
+  return { ...(await describe(device, threads)), matmul, memGBs, launchUs, ...(opNs ? { opNs } : {}), hop };
 }
 
 /** Cost of one transfer path as the sum of two one-way hops (fixed ms add, per-byte times add). */
@@ -222,6 +229,9 @@ export async function measureProfiles(opts: MeasureOptions = {}): Promise<Profil
     out.devices[d] = p;
     hops.set(d, hop);
   }
+  const { measureHostOps } = await import('./profile-ops.js');
+  out.hostOps = await measureHostOps(opts.minMs ?? 150);
+  opts.log?.(`host ops (ns/unit): ${Object.entries(out.hostOps.opNs).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
   for (const a of devices) {
     out.transfers.push(combine('host', a, null, hops.get(a)!), combine(a, 'host', hops.get(a)!, null));
     for (const b of devices) out.transfers.push(combine(a, b, hops.get(a)!, hops.get(b)!));

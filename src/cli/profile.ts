@@ -49,7 +49,9 @@ export async function profileCommand(opts: ProfileOptions, io: CliIO): Promise<v
   }
   for (const [name, d] of Object.entries(p.devices)) {
     io.stdout.write(`${name}: ${d.description}; memory-bound ${d.memGBs.toFixed(2)} GB/s; launch ${d.launchUs.toFixed(1)} µs${d.power ? `; power ${d.power.idleW}/${d.power.busyW} W idle/busy` : ''}\n`);
+    if (d.opNs) io.stdout.write(`  ops ns/element: ${Object.entries(d.opNs).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}\n`);
     for (const m of d.matmul) io.stdout.write(`  matmul ${m.dtype.padEnd(5)} ${`${m.nOut}x${m.nIn}`.padEnd(10)} nTok ${String(m.nTok).padStart(3)}: ${m.gflops.toFixed(2).padStart(8)} GFLOP/s\n`);
   }
+  if (p.hostOps) io.stdout.write(`host ops ns/unit: ${Object.entries(p.hostOps.opNs).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}\n`);
   for (const t of p.transfers) io.stdout.write(`transfer ${t.from}→${t.to}: ${t.fixedMs.toFixed(3)} ms + ${(t.bytesPerSec / 1e9).toFixed(2)} GB/s\n`);
 }

@@ -21,9 +21,12 @@ import { encodeViT } from './encoder.js';
 import { project, projectedTokens } from './projector.js';
 import { visionWeightsFromGGUF, visionWeightsFromHF, type VisionWeights } from './weights.js';
 import { visionKernelsFor, type VisionDevice, type VisionKernels } from './kernels.js';
+import type { VisionDtypes } from './cost.js';
+import { typeName } from '../../core/ggml-type.js';
 
 export type { VisionConfig } from './config.js';
 export { createVisionBrick, visionTileCost } from './brick.js';
+export { visionImageCost, visionDtypesFromGGUF, type VisionDtypes } from './cost.js';
 export { visionKernelsFor, type VisionDevice, type VisionKernels } from './kernels.js';
 
 /** An image encoded for the LM. */
@@ -52,6 +55,8 @@ export interface VisionModel {
   readonly weightBytes: number;
   /** Device whose kernels run the encoder and projector (`cpu` native addon, or `wasm`). */
   readonly device: VisionDevice;
+  /** Stored types of the weight matrices (for the cost model, src/models/vision/cost.ts). */
+  readonly dtypes: VisionDtypes;
   /** Decode + preprocess (+ split) + encode + project. @throws ImageError */
   encode(image: Uint8Array | string): Promise<EncodedImage>;
   /** Lower-level: encode one already-preprocessed tile [3,H,W] → [nTokens, nEmbdOut]. @throws ShapeError (wrong tile shape), RequestError `VISION_DISPOSED` */
@@ -97,9 +102,13 @@ class VisionModelImpl implements VisionModel {
   readonly tokensPerTile: number;
   readonly weightBytes: number;
   readonly device: VisionDevice;
+  readonly dtypes: VisionDtypes;
   private w: VisionWeights | null;
   constructor(readonly config: VisionConfig, w: VisionWeights, private readonly maxPixels: number, private readonly kernels: VisionKernels) {
     this.device = kernels.device;
+    const p = w.projector;
+    const pm = p.kind === 'mlp' ? p.mm0 : p.kind === 'idefics3' ? p.fc : p.inputProj;
+    this.dtypes = { patch: typeName(w.patch.type), block: typeName(w.layers[0]?.q.type ?? w.patch.type), projector: typeName(pm.type) };
     this.w = w;
     this.projector = config.projector;
     this.nEmbdOut = config.nEmbdOut;

@@ -1,0 +1,135 @@
+/**
+ * Per-element costs for the profile's version-2 figures (src/bricks/profile-schema.ts `opNs`,
+ * `hostOps.opNs`), measured by `synflux profile` next to the matmul points (src/bricks/profile.ts):
+ *
+ * - device kernels (cpu: native addon; wasm: wasm/synflux.wasm through `kernelsFor('wasm')`), at
+ *   the small shapes of a decode step or a prompt chunk, so the figure carries the call overhead a
+ *   decoder really pays: `rope` (8 tokens × 16 heads × 64), `glu` (8 × 512 SwiGLU outputs),
+ *   `attention` (8 queries at positions 56..63, 8 heads, dK = dV = 64: units = pairs × heads ×
+ *   (dK + dV)), `rmsNorm` (8 × 512; the native kernel on cpu, nn/norm.ts on wasm, as the decoder
+ *   calls them), `softmax` (64 × 64 rows; native/sf_vit.c on cpu, the TypeScript reference on wasm,
+ *   as src/models/vision/kernels.ts), `gelu` (GeGLU kernel, 16384 elements);
+ * - host JavaScript (the same on every device's thread): `decodeCall` + `decodePng`/`decodeJpeg`
+ *   (sharp decode of a synthetic photo-like image at 96² and 512², least squares: ns per call and
+ *   per pixel), `resizeH` / `resizeV` (Pillow-exact resampler, ns per 3-channel tap of one pass, over a lanczos
+ *   downscale and a bicubic upscale, taps counted by src/preprocess/work.ts), `normalize` (per pixel),
+ *   `layerNorm`, `elementwise` (bias add), `softmaxTs` (per element; src/models/vision/ops.ts).
+ *
+ * Timing: src/bricks/profile.ts `timeMedian` (median of repeated calls after a warm-up).
+ */
+import sharp from 'sharp';
+import { timeMedian, randomFloats } from './profile.js';
+import type { HostProfile } from './profile-schema.js';
+
+/** Per-element ns of a timed call. */
+async function nsPer(units: number, fn: () => unknown, minMs: number): Promise<number> {
+  return ((await timeMedian(fn, minMs)) * 1e6) / units;
+}
+
+/**
+ * Kernel op figures of `device` (ns per unit, see the file header).
+ * @throws BackendError when the device's kernels cannot start.
+ */
+export async function measureDeviceOps(device: 'cpu' | 'wasm', threads: number, minMs: number): Promise<Record<string, number>> {
+  const { kernelsFor } = await import('../backends/kernels.js');
+  const k = await kernelsFor(device);
+  if (device === 'cpu') k.setThreads(threads);
+  const out: Record<string, number> = {};
+  const nTok = 8, nHead = 16, hd = 64;
+  const q = randomFloats(nTok * nHead * hd, 11);
+  const rope = { mode: 0 as const, nDims: hd, nCtxOrig: 4096, freqBase: 10000, freqScale: 1, extFactor: 0, attnFactor: 1, betaFast: 32, betaSlow: 1, freqFactors: null };
+  out.rope = await nsPer(q.length, () => k.rope(q, nTok, nHead, hd, 100, rope), minMs);
+  const g = randomFloats(nTok * 512, 12), u = randomFloats(nTok * 512, 13), o = new Float32Array(nTok * 512);
+  out.glu = await nsPer(g.length, () => k.swiglu(g, u, o, g.length), minMs);
+  const big = randomFloats(16384, 14), ones = new Float32Array(16384).fill(1), go = new Float32Array(16384);
+  out.gelu = await nsPer(big.length, () => k.geglu(big, ones, go, big.length), minMs);
+  const aHead = 8, aKv = 8, nCtx = 256, pos0 = 56;
+  const aq = randomFloats(nTok * aHead * hd, 15), ak = randomFloats(nCtx * aKv * hd, 16), av = randomFloats(nCtx * aKv * hd, 17);
+  const ao = new Float32Array(nTok * aHead * hd);
+  let pairs = 0;
+  for (let t = 0; t < nTok; t++) pairs += pos0 + t + 1;
+  const shape = { nTok, pos0, nHead: aHead, nHeadKv: aKv, headDimK: hd, headDimV: hd, nCtx, scale: 0.125, window: 0 };
+  out.attention = await nsPer(pairs * aHead * 2 * hd, () => k.attention(aq, ak, av, ao, shape), minMs);
+  const nx = randomFloats(8 * 512, 18), nw = randomFloats(512, 19, 1), ny = new Float32Array(8 * 512);
+  if (k.rmsNorm) {
+    const rn = k.rmsNorm.bind(k);
+    out.rmsNorm = await nsPer(nx.length, () => rn(nx, nw, ny, 8, 512, 1e-5, 0, 0), minMs);
+  } else {
+    const { rmsNorm } = await import('../nn/norm.js');
+    out.rmsNorm = await nsPer(nx.length, () => rmsNorm(nx, nw, ny, 8, 512, 1e-5), minMs);
+  }
+  const { visionKernelsFor } = await import('../models/vision/kernels.js');
+  const vk = await visionKernelsFor(device);
+  const s = randomFloats(64 * 64, 20);
+  out.softmax = await nsPer(s.length, () => vk.softmaxRows(s.slice(), 64, 64, 0.125), minMs);
+  return out;
+}
+
+/** A smooth photo-like RGB test image (gradients + a little noise), `[h, w, 3]` bytes. */
+function synthRgb(w: number, h: number): Uint8Array {
+  const px = new Uint8Array(w * h * 3);
+  let seed = 12345;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    const n = (seed >>> 24) & 15;
+    const i = (y * w + x) * 3;
+    px[i] = (x * 255) / w + n;
+    px[i + 1] = (y * 255) / h + n;
+    px[i + 2] = 128 + 64 * Math.sin((x + y) / 17) + n;
+  }
+  return px;
+}
+
+/** Least-squares line through (x, y) points → [intercept, slope]. */
+function fit(xs: readonly number[], ys: readonly number[]): [number, number] {
+  const n = xs.length, mx = xs.reduce((a, b) => a + b, 0) / n, my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0, sxx = 0;
+  for (let i = 0; i < n; i++) { sxy += (xs[i]! - mx) * (ys[i]! - my); sxx += (xs[i]! - mx) ** 2; }
+  const b = sxx > 0 ? sxy / sxx : 0;
+  return [my - b * mx, b];
+}
+
+/** Host JavaScript figures (ns per unit, see the file header). */
+export async function measureHostOps(minMs: number): Promise<HostProfile> {
+  const { decodeImage } = await import('../preprocess/image.js');
+  const { resizePillow } = await import('../preprocess/resize.js');
+  const { resizeTapsHV } = await import('../preprocess/work.js');
+  const { normalizeImage } = await import('../preprocess/vision.js');
+  const { layerNorm, addBias, softmaxRows } = await import('../models/vision/ops.js');
+  const opNs: Record<string, number> = {};
+  const sizes = [96, 512];
+  const calls: number[] = [];
+  for (const fmt of ['png', 'jpeg'] as const) {
+    const ms: number[] = [];
+    for (const S of sizes) {
+      const raw = sharp(Buffer.from(synthRgb(S, S)), { raw: { width: S, height: S, channels: 3 } });
+      const file = new Uint8Array(await (fmt === 'png' ? raw.png() : raw.jpeg({ quality: 90 })).toBuffer());
+      ms.push(await timeMedian(() => decodeImage(file), minMs));
+    }
+    const [a, b] = fit(sizes.map((S) => S * S), ms);
+    opNs[fmt === 'png' ? 'decodePng' : 'decodeJpeg'] = Math.max(0, b * 1e6);
+    calls.push(Math.max(0, a * 1e6));
+  }
+  opNs.decodeCall = calls.reduce((x, y) => x + y, 0) / calls.length;
+  // one pass at a time: a lanczos downscale and a bicubic upscale of each direction
+  for (const dir of ['H', 'V'] as const) {
+    let ms = 0, taps = 0;
+    for (const [iw, ih, ow, oh, algo] of [[384, 256, 192, 256, 'lanczos'], [96, 96, 200, 96, 'bicubic']] as const) {
+      const [a, b, c, d] = dir === 'H' ? [iw, ih, ow, oh] : [ih, iw, oh, ow];
+      const img = { width: a, height: b, data: synthRgb(a, b) };
+      const out = dir === 'H' ? [c, b] as const : [a, d] as const;
+      ms += await timeMedian(() => resizePillow(img, out[0], out[1], algo), minMs);
+      const t = resizeTapsHV(a, b, out[0], out[1], algo);
+      taps += dir === 'H' ? t[0] : t[1];
+    }
+    opNs[`resize${dir}`] = (ms * 1e6) / taps;
+  }
+  const img = { width: 256, height: 256, data: synthRgb(256, 256) };
+  opNs.normalize = await nsPer(256 * 256, () => normalizeImage(img, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]), minMs);
+  const x = randomFloats(64 * 256, 21), w = randomFloats(256, 22, 1), y = new Float32Array(64 * 256);
+  opNs.layerNorm = await nsPer(x.length, () => layerNorm(x, w, w, y, 64, 256, 1e-6), minMs);
+  opNs.elementwise = await nsPer(y.length, () => addBias(y, w, 64, 256), minMs);
+  const s = randomFloats(64 * 64, 23);
+  opNs.softmaxTs = await nsPer(s.length, () => softmaxRows(s.slice(), 64, 64, 0.125), minMs);
+  return { opNs };
+}
