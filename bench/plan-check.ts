@@ -1,6 +1,7 @@
 /**
  * `npm run plan-check -- [--suite matmul|ocr-lm|vlm] [--items 20] [--profile FILE] [--max-candidates 18]
- *   [--gen-tokens 16] [--rounds 1] [--kill DEVICE@K] [--json] [--write-calibration FILE]`
+ *   [--gen-tokens 16] [--rounds 1] [--kill DEVICE@K] [--json] [--write-calibration FILE]
+ *   [--vlm DIR | --vlm-preset smolvlm-256m-proportioned]`
  *
  * Checks the placement planner against measurements: for a brick chain it plans every candidate
  * placement from the device profiles (src/bricks/planner.ts), then runs each placement over a
@@ -20,8 +21,14 @@
  *   the comparison checks the LM cost model, the transfers and the composition.
  * - `vlm`: the SmolVLM-style random checkpoint (`--vlm DIR`, default .cache/vlm/smolvlm: model.gguf,
  *   mmproj.gguf, image.png, image2.png from scripts/reference/make-random-vlm.py): vision encoder +
- *   projector (worker-hosted, cpu) → LM fed the image embeddings (cpu or wasm). Priced at the tiles
- *   and prompt positions observed in a first sequential run.
+ *   projector (worker-hosted, cpu or wasm) → LM fed the image embeddings (cpu or wasm): 4
+ *   placements. The vision brick is priced per image from its header (tiles, decode/resize/normalize
+ *   work, file size for the hop), the LM at the prompt positions observed in a first sequential run
+ *   and the chunked prefill of the SmolVLM layout (2·tiles + 1 forwards). `--vlm-preset
+ *   smolvlm-256m-proportioned` uses (and writes once, into .cache/vlm/<preset>) a checkpoint whose
+ *   vision tower is scaled down from SmolVLM-256M's shape so that, as there, it outweighs the LM's
+ *   prefill (make-random-vlm.py PRESETS: 128-px tiles, width 192, 4 blocks; same LM); the default
+ *   tower of the golden fixture is tiny next to its LM, which leaves pipelining little to overlap.
  *
  * `--kill DEVICE@K` then runs the picked placement pipelined with DEVICE failing after K brick runs
  * (src/bricks/fault.ts) and the planner as re-planner, and compares the outputs with an unfailed run.
@@ -37,7 +44,7 @@ import { packageRoot } from '../src/core/package-root.js';
 import { plan, type PlanBrick, type Candidate } from '../src/bricks/planner.js';
 import { PipelineExecutor, plannerReplan, type StageSpec } from '../src/bricks/executor.js';
 import { failAfter } from '../src/bricks/fault.js';
-import type { PortValue } from '../src/bricks/brick.js';
+import type { BrickCost, PortValue } from '../src/bricks/brick.js';
 import { createMatmulChainBrick, matmulChainCost, type MatmulChainSpec } from '../src/bricks/matmul-brick.js';
 import { createLmBrick, lmCost, lmShapeFromGGUF, type LmBrickSpec } from '../src/bricks/lm-brick.js';
 import { measureProfiles, randomFloats } from '../src/bricks/profile.js';
@@ -49,6 +56,7 @@ const { values } = parseArgs({
     suite: { type: 'string', default: 'matmul' }, items: { type: 'string', default: '20' }, profile: { type: 'string' },
     'max-candidates': { type: 'string', default: '18' }, 'gen-tokens': { type: 'string', default: '16' }, json: { type: 'boolean' },
     'write-calibration': { type: 'string' }, rounds: { type: 'string', default: '1' }, kill: { type: 'string' }, vlm: { type: 'string' },
+    'vlm-preset': { type: 'string' },
   },
 });
 const root = packageRoot();
@@ -130,12 +138,35 @@ async function ocrLmSuite(): Promise<Suite> {
   };
 }
 
+/** Mean of brick costs (one per item kind of a stream): totals, ops and launches averaged, matmul counts divided. */
+function meanCost(costs: readonly BrickCost[]): BrickCost {
+  const k = costs.length;
+  const ops: Record<string, number> = {};
+  for (const c of costs) for (const [op, n] of Object.entries(c.ops ?? {})) ops[op] = (ops[op] ?? 0) + n / k;
+  const avg = (f: (c: BrickCost) => number): number => costs.reduce((a, c) => a + f(c), 0) / k;
+  return {
+    flops: avg((c) => c.flops), bytesMoved: avg((c) => c.bytesMoved), memoryBytes: Math.max(...costs.map((c) => c.memoryBytes)),
+    outputBytes: avg((c) => c.outputBytes), launches: avg((c) => c.launches ?? 0), ops,
+    matmuls: costs.flatMap((c) => (c.matmuls ?? []).map((m) => ({ ...m, count: m.count / k }))),
+  };
+}
+
 async function vlmSuite(): Promise<Suite> {
   const { openGGUF } = await import('../src/formats/gguf/reader.js');
   const { visionConfigFromGGUF } = await import('../src/models/vision/config.js');
   const { createVisionWorkerBrick } = await import('../src/bricks/vision-host.js');
   const { visionPlanBrick } = await import('../src/bricks/plan-bricks.js');
-  const dir = values.vlm ?? join(root, '.cache', 'vlm', 'smolvlm');
+  const { readImageHeader } = await import('../src/preprocess/image.js');
+  const { promptForwards } = await import('../src/bricks/lm-brick.js');
+  const preset = values['vlm-preset'];
+  const dir = values.vlm ?? join(root, '.cache', 'vlm', preset ?? 'smolvlm');
+  if (preset && !existsSync(join(dir, 'mmproj.gguf'))) {
+    // a random checkpoint with the preset's dims (scripts/reference/make-random-vlm.py PRESETS), written once
+    const { execFileSync } = await import('node:child_process');
+    log(`[plan-check] writing the ${preset} checkpoint into ${dir}`);
+    execFileSync('python3', [join(root, 'scripts', 'reference', 'make-random-vlm.py'), '--family', 'smolvlm', '--preset', preset, '--out', dir, '--seed', '1',
+      '--llama-cpp', join(root, '.cache', 'llama.cpp')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
   const model = join(dir, 'model.gguf'), mmproj = join(dir, 'mmproj.gguf');
   const images = ['image.png', 'image2.png'].map((f) => join(dir, f));
   for (const f of [model, mmproj, ...images]) if (!existsSync(f)) throw new Error(`${f} missing: run scripts/reference/make-random-vlm.py (see tests/vision)`);
@@ -143,34 +174,38 @@ async function vlmSuite(): Promise<Suite> {
   const gen = Number(values['gen-tokens']);
   const lm: LmBrickSpec = { kind: 'lm', name: 'lm', model, maxTokens: gen, chat: false, contextSize: 2048, image: { projector: cfg.projector, nEmbdOut: cfg.nEmbdOut } };
   const stages: StageSpec[] = [
-    { name: 'vision', devices: ['cpu'], create: (d) => createVisionWorkerBrick({ kind: 'vision', name: 'vision', mmproj }, d, { threads: 1 }) },
+    { name: 'vision', devices: ['cpu', 'wasm'], create: (d) => createVisionWorkerBrick({ kind: 'vision', name: 'vision', mmproj }, d, { threads: 1 }) },
     { name: 'lm', devices: ['cpu', 'wasm'], create: (d) => createLmBrick(lm, d, { threads: 1 }) },
   ];
   const shape = lmShapeFromGGUF(openGGUF(model));
   const bytes = images.map((f) => new Uint8Array(readFileSync(f)));
-  const price = (tiles: number, promptTokens: number): PlanBrick[] => {
-    return [
-      { ...(visionPlanBricks[tiles] ?? visionPlanBricks[1]!) },
-      { name: 'lm', devices: ['cpu', 'wasm'], cost: lmCost(shape, promptTokens, gen, 2048) },
-    ];
+  // Every item kind of the stream priced from its own header (size → tiles, host work; file size → hop), then averaged.
+  const perImage = await Promise.all(bytes.map((b) => {
+    const h = readImageHeader(b);
+    return visionPlanBrick(mmproj, { image: { width: h.width, height: h.height, format: h.format, bytes: b.length } });
+  }));
+  const forwards = perImage.reduce((a, v) => a + promptForwards(v.projector, v.tiles), 0) / perImage.length;
+  const vision: PlanBrick = {
+    name: 'vision', devices: ['cpu', 'wasm'], cost: meanCost(perImage.map((v) => v.brick.cost)),
+    inputBytes: perImage.reduce((a, v) => a + (v.brick.inputBytes ?? 0), 0) / perImage.length,
   };
-  const visionPlanBricks: Record<number, PlanBrick> = {};
-  for (const t of [1, 2, 3, 4, 5, 7, 10, 13, 17]) visionPlanBricks[t] = (await visionPlanBrick(mmproj, { tiles: t })).brick;
+  log(`[plan-check] vlm: tiles per image ${perImage.map((v) => v.tiles).join(', ')}, prompt forwards ${forwards}`);
+  const price = (promptTokens: number): PlanBrick[] => [
+    vision,
+    { name: 'lm', devices: ['cpu', 'wasm'], cost: lmCost(shape, promptTokens, gen, 2048, { prefillForwards: forwards }) },
+  ];
   return {
     stages,
-    planBricks: price(1, 64),
+    planBricks: price(64),
     inputs: Array.from({ length: N }, (_, i) => ({
       image: { kind: 'tensor', dtype: 'u8', data: bytes[i % bytes.length]!, shape: [bytes[i % bytes.length]!.length] },
       prompt: { kind: 'text', text: 'Describe the image.' },
     })),
     calibrate: {},
     basePlacement: { vision: 'cpu', lm: 'cpu' },
-    // Priced at the tiles and prompt positions (text + image rows) the calibration run observed.
-    recost: ({ promptTokens, tiles }) => {
-      const t = Math.round(tiles.reduce((a, b) => a + b, 0) / Math.max(1, tiles.length)) || 1;
-      const nearest = Object.keys(visionPlanBricks).map(Number).reduce((a, b) => (Math.abs(b - t) < Math.abs(a - t) ? b : a));
-      return price(nearest, Math.round(promptTokens.reduce((a, b) => a + b, 0) / promptTokens.length));
-    },
+    // Priced at the prompt positions (text + image rows) the first sequential run observed (a
+    // count of tokens, not a time: nothing measured there enters the prediction).
+    recost: ({ promptTokens }) => price(Math.round(promptTokens.reduce((a, b) => a + b, 0) / promptTokens.length)),
   };
 }
 

@@ -4,7 +4,8 @@
 
 Usage:
     python3 scripts/reference/make-random-vlm.py --family smolvlm|llava|gemma3 --out DIR [--seed 1]
-        [--llama-cpp .cache/llama.cpp]
+        [--llama-cpp .cache/llama.cpp] [--preset smolvlm-256m-proportioned]
+    (--preset only changes dims, for benchmarks such as bench/plan-check.ts; see PRESETS)
 
 Writes (deterministic: the same bytes on every run with numpy 2.2.6 and the bundled gguf-py):
     DIR/model.gguf    language model (smolvlm, llava: arch `llama`; gemma3: arch `gemma3`) with the
@@ -80,6 +81,17 @@ FAMILIES = {
                    pool=4, mean=[0.5] * 3, std=[0.5] * 3, image=(224, 224), image2=(256, 160),
                    tokens=['<start_of_image>', '<end_of_image>', '<image_soft_token>']),
 }
+# Presets that change only the dims of a family (for benchmarks; the golden fixtures use the defaults).
+# smolvlm-256m-proportioned: SmolVLM-256M's vision tower (SigLIP-B/16, 93M parameters, 512-px tiles,
+# 1024 patches per tile) costs several times the LM's prefill per image; the default random tower
+# (2 blocks of width 64, 36 patches) is negligible next to its LM. This preset keeps the LM and scales
+# the tower down from SmolVLM-256M's shape (patch 16, pixel shuffle, tiles + overview) so that it
+# again dominates the vision-language work: 128-px tiles (64 patches), width 192 (3 heads of 64),
+# MLP 768, 4 blocks (2.0M parameters, ~0.26 GFLOP per tile), images of 256 px (2x2 tiles + overview).
+PRESETS = {
+    'smolvlm-256m-proportioned': dict(family='smolvlm', vision=dict(image_size=128, patch_size=16, n_embd=192, n_ff=768, n_layer=4, n_head=3, eps=1e-6),
+                                      longest_edge=256, image=(256, 256), image2=(256, 160)),
+}
 N_CTX = 512
 TOKEN_TYPE_CONTROL = 3
 TOKEN_TYPE_UNKNOWN = 2
@@ -90,6 +102,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument('--family', required=True, choices=sorted(FAMILIES))
     p.add_argument('--out', required=True, help='output folder (created)')
     p.add_argument('--seed', type=int, default=1)
+    p.add_argument('--preset', choices=sorted(PRESETS), help='change the dims of the family (see PRESETS)')
     p.add_argument('--llama-cpp', default=os.environ.get('LLAMA_CPP_DIR', str(ROOT / '.cache' / 'llama.cpp')))
     return p.parse_args()
 
@@ -277,6 +290,11 @@ def main() -> None:
 
     fam = args.family
     F = FAMILIES[fam]
+    if args.preset:
+        pr = PRESETS[args.preset]
+        if pr['family'] != fam:
+            sys.exit(f'preset {args.preset} is for --family {pr["family"]}')
+        F = {**F, **{k: v for k, v in pr.items() if k != 'family'}}
     L, V = F['lm'], F['vision']
     lm_arch = F['lm_arch']
     out = Path(args.out)
