@@ -4,7 +4,7 @@
  * free, no launch overhead), so the LM brick's predicted time is its arithmetic / rate:
  *   matmul FLOPs of a query = 2·Σ_blocks(nOut·nIn)·(P + G) + 2·(vocab·d)·(1 + G)   (logits of the
  *   last prompt token and of every generated one), plus attention 2·(dK+dV)·nHead·nLayer per
- *   query/key pair, the non-matmul part priced at the F32 rate.
+ *   query/key pair, priced by the profile's per-unit attention figure set to the same rate (opNs).
  * The expected numbers are computed here from the tensor table read by node-llama-cpp's own GGUF
  * parser (not ours). Also: `--place`, the JSON shape, and typed errors for bad flags.
  */
@@ -22,7 +22,8 @@ const model = join(root, '.cache', 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
 
 function flat(g: number): ProfileSet['devices'][string] {
   const matmul = ['F32', 'F16', 'Q8_0', 'Q4_1', 'Q4_K'].flatMap((dtype) => [1, 64].map((nTok) => ({ dtype, nOut: 512, nIn: 512, nTok, ms: 1, gflops: g })));
-  return { kind: 'cpu', description: 'flat', threads: 1, matmul, memGBs: 1e9, launchUs: 0 };
+  // attention is priced per unit (query·key pair × head × (dK + dV) = 2 FLOPs): 2 FLOPs at g GFLOP/s; no other op figures
+  return { kind: 'cpu', description: 'flat', threads: 1, matmul, memGBs: 1e9, launchUs: 0, opNs: { attention: 2 / g } };
 }
 
 function profileFile(): string {

@@ -2,7 +2,7 @@
  * Device profiling pieces: the generated ONNX MatMul model run by ONNX Runtime (the reference
  * here) against the native addon's F32/F16 matmul on the same weights; a quick profile of all
  * three devices (tiny sizes; the figures themselves are machine-dependent and not asserted) is a
- * valid, loadable schema-v1 file; the token arena reuses its block; the bounded queue's errors.
+ * valid, loadable schema-v2 file with per-element op figures for cpu/wasm and the host; the token arena reuses its block; the bounded queue's errors.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,7 +48,7 @@ test('ONNX MatMul model (our protobuf writer) run by ONNX Runtime equals the nat
   assert.throws(() => matmulOnnxModel(w, 0, nIn), (e: unknown) => e instanceof RequestError && e.code === 'ONNX_WRITE');
 });
 
-test('a quick profile of cpu, wasm and onnx is a valid schema-v1 file', async () => {
+test('a quick profile of cpu, wasm and onnx is a valid schema-v2 file', async () => {
   const lines: string[] = [];
   const p = await measureProfiles({
     devices: ['cpu', 'wasm', 'onnx'], dtypes: ['F32', 'Q8_0', 'Q4_K'], sizes: [[256, 256]], nToks: [1, 8], minMs: 5, log: (l) => lines.push(l),
@@ -61,6 +61,11 @@ test('a quick profile of cpu, wasm and onnx is a valid schema-v1 file', async ()
   for (const d of Object.values(p.devices)) for (const m of d.matmul) assert.ok(m.gflops > 0 && m.ms > 0);
   // host→D, D→host and every D→E pair.
   assert.equal(p.transfers.length, 3 * 2 + 9);
+  for (const d of ['cpu', 'wasm']) for (const op of ['rope', 'glu', 'attention', 'rmsNorm', 'softmax', 'gelu']) assert.ok(p.devices[d]!.opNs![op]! > 0, `${d} ${op}`);
+  assert.equal(p.devices.onnx!.opNs, undefined);
+  for (const op of ['decodeCall', 'decodePng', 'decodeJpeg', 'resizeH', 'resizeV', 'normalize', 'layerNorm', 'elementwise', 'softmaxTs']) {
+    assert.ok(p.hostOps!.opNs[op]! >= 0 && Number.isFinite(p.hostOps!.opNs[op]!), op);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'synflux-prof-'));
   saveProfileSet(p, join(dir, 'p.json'));
   assert.deepEqual(loadProfileSet(join(dir, 'p.json')), p);
