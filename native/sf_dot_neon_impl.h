@@ -108,77 +108,102 @@ static float dot_bf16(int n, const void *vw, const void *va) {
 }
 
 /* ------------------------------------------------------------------ 32-element blocks
- * Each block's integer sum is exact; the float update uses the scalar kernel's expression. */
+ * One weight row against nr (1..4) activation rows a_stride bytes apart (the vec_dot_n contract:
+ * out[r] equals the one-row result bit for bit). Each block's weights are unpacked once; each row
+ * keeps its own accumulator and gets the scalar kernel's float expression, so a row's result does
+ * not depend on nr. The one-row vec_dot is the nr = 1 case. */
+
+/* Activation block ib of row r. */
+#define ACT_BLOCK(T, va, stride, r, ib) ((const T *)((const uint8_t *)(va) + (size_t)(r) * (stride)) + (ib))
 
 /* Q4_0 · Q8_0: sumf += sumi * d_w * d_a. */
-static float dot_q4_0(int n, const void *vw, const void *va) {
+static void dotn_q4_0(int n, const void *vw, const void *va, size_t as, int nr, float *out) {
   const sf_block_q4_0 *x = vw;
-  const sf_block_q8_0 *y = va;
   const int8x16_t eight = vdupq_n_s8(8);
-  float sumf = 0;
+  float sumf[4] = {0, 0, 0, 0};
   for (int ib = 0; ib < n / SF_QK; ib++) {
     const uint8x16_t q = vld1q_u8(x[ib].qs);
-    const int sumi = block_sum(vsubq_s8(nib_lo(q), eight), vsubq_s8(nib_hi(q), eight), y[ib].qs);
-    sumf += (float)sumi * h2f(x[ib].d) * h2f(y[ib].d);
+    const int8x16_t lo = vsubq_s8(nib_lo(q), eight), hi = vsubq_s8(nib_hi(q), eight);
+    const float dw = h2f(x[ib].d);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_0 *y = ACT_BLOCK(sf_block_q8_0, va, as, r, ib);
+      const int sumi = block_sum(lo, hi, y->qs);
+      sumf[r] += (float)sumi * dw * h2f(y->d);
+    }
   }
-  return sumf;
+  for (int r = 0; r < nr; r++) out[r] = sumf[r];
 }
 
 /* Q4_1 · Q8_1: sumf += (d_w*d_a)*sumi + m_w*s_a. */
-static float dot_q4_1(int n, const void *vw, const void *va) {
+static void dotn_q4_1(int n, const void *vw, const void *va, size_t as, int nr, float *out) {
   const sf_block_q4_1 *x = vw;
-  const sf_block_q8_1 *y = va;
-  float sumf = 0;
+  float sumf[4] = {0, 0, 0, 0};
   for (int ib = 0; ib < n / SF_QK; ib++) {
     const uint8x16_t q = vld1q_u8(x[ib].qs);
-    const int sumi = block_sum(nib_lo(q), nib_hi(q), y[ib].qs);
-    sumf += (h2f(x[ib].d) * h2f(y[ib].d)) * (float)sumi + h2f(x[ib].m) * h2f(y[ib].s);
+    const int8x16_t lo = nib_lo(q), hi = nib_hi(q);
+    const float dw = h2f(x[ib].d), mw = h2f(x[ib].m);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_1 *y = ACT_BLOCK(sf_block_q8_1, va, as, r, ib);
+      const int sumi = block_sum(lo, hi, y->qs);
+      sumf[r] += (dw * h2f(y->d)) * (float)sumi + mw * h2f(y->s);
+    }
   }
-  return sumf;
+  for (int r = 0; r < nr; r++) out[r] = sumf[r];
 }
 
 /* Q5_0 · Q8_0: sumf += (d_w*d_a)*sumi, q = (nibble | bit << 4) - 16. */
-static float dot_q5_0(int n, const void *vw, const void *va) {
+static void dotn_q5_0(int n, const void *vw, const void *va, size_t as, int nr, float *out) {
   const sf_block_q5_0 *x = vw;
-  const sf_block_q8_0 *y = va;
   const int8x16_t sixteen = vdupq_n_s8(16);
-  float sumf = 0;
+  float sumf[4] = {0, 0, 0, 0};
   for (int ib = 0; ib < n / SF_QK; ib++) {
     const uint32_t qh = sf_load_qh(x[ib].qh);
     const uint8x16_t q = vld1q_u8(x[ib].qs);
     const int8x16_t lo = vsubq_s8(vorrq_s8(nib_lo(q), vreinterpretq_s8_u8(q5_hbits(qh, 0))), sixteen);
     const int8x16_t hi = vsubq_s8(vorrq_s8(nib_hi(q), vreinterpretq_s8_u8(q5_hbits(qh, 16))), sixteen);
-    const int sumi = block_sum(lo, hi, y[ib].qs);
-    sumf += (h2f(x[ib].d) * h2f(y[ib].d)) * (float)sumi;
+    const float dw = h2f(x[ib].d);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_0 *y = ACT_BLOCK(sf_block_q8_0, va, as, r, ib);
+      const int sumi = block_sum(lo, hi, y->qs);
+      sumf[r] += (dw * h2f(y->d)) * (float)sumi;
+    }
   }
-  return sumf;
+  for (int r = 0; r < nr; r++) out[r] = sumf[r];
 }
 
 /* Q5_1 · Q8_1: sumf += (d_w*d_a)*sumi + m_w*s_a, q = nibble | bit << 4. */
-static float dot_q5_1(int n, const void *vw, const void *va) {
+static void dotn_q5_1(int n, const void *vw, const void *va, size_t as, int nr, float *out) {
   const sf_block_q5_1 *x = vw;
-  const sf_block_q8_1 *y = va;
-  float sumf = 0;
+  float sumf[4] = {0, 0, 0, 0};
   for (int ib = 0; ib < n / SF_QK; ib++) {
     const uint32_t qh = sf_load_qh(x[ib].qh);
     const uint8x16_t q = vld1q_u8(x[ib].qs);
     const int8x16_t lo = vorrq_s8(nib_lo(q), vreinterpretq_s8_u8(q5_hbits(qh, 0)));
     const int8x16_t hi = vorrq_s8(nib_hi(q), vreinterpretq_s8_u8(q5_hbits(qh, 16)));
-    const int sumi = block_sum(lo, hi, y[ib].qs);
-    sumf += (h2f(x[ib].d) * h2f(y[ib].d)) * (float)sumi + h2f(x[ib].m) * h2f(y[ib].s);
+    const float dw = h2f(x[ib].d), mw = h2f(x[ib].m);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_1 *y = ACT_BLOCK(sf_block_q8_1, va, as, r, ib);
+      const int sumi = block_sum(lo, hi, y->qs);
+      sumf[r] += (dw * h2f(y->d)) * (float)sumi + mw * h2f(y->s);
+    }
   }
-  return sumf;
+  for (int r = 0; r < nr; r++) out[r] = sumf[r];
 }
 
 /* Q8_0 · Q8_0: sumf += sumi * (d_w*d_a). */
-static float dot_q8_0(int n, const void *vw, const void *va) {
-  const sf_block_q8_0 *x = vw, *y = va;
-  float sumf = 0;
+static void dotn_q8_0(int n, const void *vw, const void *va, size_t as, int nr, float *out) {
+  const sf_block_q8_0 *x = vw;
+  float sumf[4] = {0, 0, 0, 0};
   for (int ib = 0; ib < n / SF_QK; ib++) {
-    const int sumi = block_sum(vld1q_s8(x[ib].qs), vld1q_s8(x[ib].qs + 16), y[ib].qs);
-    sumf += (float)sumi * (h2f(x[ib].d) * h2f(y[ib].d));
+    const int8x16_t w0 = vld1q_s8(x[ib].qs), w1 = vld1q_s8(x[ib].qs + 16);
+    const float dw = h2f(x[ib].d);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_0 *y = ACT_BLOCK(sf_block_q8_0, va, as, r, ib);
+      const int sumi = block_sum(w0, w1, y->qs);
+      sumf[r] += (float)sumi * (dw * h2f(y->d));
+    }
   }
-  return sumf;
+  for (int r = 0; r < nr; r++) out[r] = sumf[r];
 }
 
 /* ------------------------------------------------------------------ K-quants
@@ -223,111 +248,143 @@ static inline float sums_reduce(float sumf, float32x4_t s0, float32x4_t s1) {
   return sumf;
 }
 
-/* Q4_K · Q8_K (dot_q4_K): sub-block 2j = low nibbles of qs[32j..32j+31], 2j+1 = their high nibbles. */
-static float dot_q4_K(int n, const void *vw, const void *va) {
-  const sf_block_q4_K *x = vw;
-  const sf_block_q8_K *y = va;
-  float32x4_t s0 = vdupq_n_f32(0), s1 = s0;
-  float sumf = 0;
-  uint8_t scales[8], mins[8];
-  for (int i = 0; i < n / SF_QK_K; i++) {
-    for (int j = 0; j < 8; j++) sf_get_scale_min_k4(j, x[i].scales, &scales[j], &mins[j]);
-    const int32_t sumi = k_min_sum(y[i].bsums, mins);
-    int32x4_t lo = vdupq_n_s32(0), hi = lo;
-    const uint8_t *q4 = x[i].qs;
-    const int8_t *q8 = y[i].qs;
-    for (int j = 0; j < 4; j++, q4 += 32, q8 += 64) {
-      const uint8x16_t qa = vld1q_u8(q4), qb = vld1q_u8(q4 + 16);
-      const int16x8_t sl = vaddq_s16(lane_prod16(nib_lo(qa), vld1q_s8(q8)), lane_prod16(nib_lo(qb), vld1q_s8(q8 + 16)));
-      const int16x8_t sh = vaddq_s16(lane_prod16(nib_hi(qa), vld1q_s8(q8 + 32)), lane_prod16(nib_hi(qb), vld1q_s8(q8 + 48)));
-      aux_add(&lo, &hi, sl, scales[2 * j]);
-      aux_add(&lo, &hi, sh, scales[2 * j + 1]);
+/* The K-quant dot of one super-block whose 256 weights are unpacked to int8 in w[16] (element e
+ * in w[e / 16], lane e % 16) against one Q8_K row: aux (lanes l = e mod 8) += scale_s · Σ q8·q
+ * over each sub-block s of `sub` elements (32: Q4_K/Q5_K, 16: Q6_K). */
+static inline void k_aux(const int8x16_t *w, const int8_t *q8, const int16_t *scales, int sub, int32x4_t *lo, int32x4_t *hi) {
+  *lo = vdupq_n_s32(0);
+  *hi = vdupq_n_s32(0);
+  if (sub == 32)
+    for (int s = 0; s < 8; s++) {
+      const int16x8_t p = vaddq_s16(lane_prod16(w[2 * s], vld1q_s8(q8 + 32 * s)), lane_prod16(w[2 * s + 1], vld1q_s8(q8 + 32 * s + 16)));
+      aux_add(lo, hi, p, scales[s]);
     }
-    const float d = h2f(x[i].d) * y[i].d;
-    sums_add(&s0, &s1, lo, hi, d);
-    const float dmin = h2f(x[i].dmin) * y[i].d;
-    sumf -= dmin * (float)sumi;
-  }
-  return sums_reduce(sumf, s0, s1);
+  else
+    for (int s = 0; s < 16; s++) aux_add(lo, hi, lane_prod16(w[s], vld1q_s8(q8 + 16 * s)), scales[s]);
 }
 
-/* Q5_K · Q8_K (dot_q5_K): as Q4_K plus 16 where bit (sub-block index) of qh[l] is set. */
-static float dot_q5_K(int n, const void *vw, const void *va) {
-  const sf_block_q5_K *x = vw;
-  const sf_block_q8_K *y = va;
-  float32x4_t s0 = vdupq_n_f32(0), s1 = s0;
-  float sumf = 0;
-  uint8_t scales[8], mins[8];
+/* Q4_K / Q5_K weights of super-block x (qh = NULL for Q4_K): element 64j + l = low nibble of
+ * qs[32j + l] (+16 if bit 2j of qh[l]), element 64j + 32 + l = its high nibble (+16 if bit 2j+1). */
+static inline void k45_unpack(const uint8_t *qs, const uint8_t *qh, int8x16_t *w) {
   const uint8x16_t sixteen = vdupq_n_u8(16);
-  for (int i = 0; i < n / SF_QK_K; i++) {
-    for (int j = 0; j < 8; j++) sf_get_scale_min_k4(j, x[i].scales, &scales[j], &mins[j]);
-    const int32_t sumi = k_min_sum(y[i].bsums, mins);
-    int32x4_t lo = vdupq_n_s32(0), hi = lo;
-    const uint8_t *q4 = x[i].qs;
-    const int8_t *q8 = y[i].qs;
-    const uint8x16_t h0 = vld1q_u8(x[i].qh), h1 = vld1q_u8(x[i].qh + 16);
-    for (int j = 0; j < 4; j++, q4 += 32, q8 += 64) {
-      const uint8x16_t ml = vdupq_n_u8((uint8_t)(1u << (2 * j))), mh = vdupq_n_u8((uint8_t)(2u << (2 * j)));
-      const uint8x16_t qa = vld1q_u8(q4), qb = vld1q_u8(q4 + 16);
-      const int8x16_t la = vorrq_s8(nib_lo(qa), vreinterpretq_s8_u8(vandq_u8(vtstq_u8(h0, ml), sixteen)));
-      const int8x16_t lb = vorrq_s8(nib_lo(qb), vreinterpretq_s8_u8(vandq_u8(vtstq_u8(h1, ml), sixteen)));
-      const int8x16_t ha = vorrq_s8(nib_hi(qa), vreinterpretq_s8_u8(vandq_u8(vtstq_u8(h0, mh), sixteen)));
-      const int8x16_t hb = vorrq_s8(nib_hi(qb), vreinterpretq_s8_u8(vandq_u8(vtstq_u8(h1, mh), sixteen)));
-      const int16x8_t sl = vaddq_s16(lane_prod16(la, vld1q_s8(q8)), lane_prod16(lb, vld1q_s8(q8 + 16)));
-      const int16x8_t sh = vaddq_s16(lane_prod16(ha, vld1q_s8(q8 + 32)), lane_prod16(hb, vld1q_s8(q8 + 48)));
-      aux_add(&lo, &hi, sl, scales[2 * j]);
-      aux_add(&lo, &hi, sh, scales[2 * j + 1]);
-    }
-    const float d = h2f(x[i].d) * y[i].d;
-    sums_add(&s0, &s1, lo, hi, d);
-    const float dmin = h2f(x[i].dmin) * y[i].d;
-    sumf -= dmin * (float)sumi;
+  const uint8x16_t h0 = qh ? vld1q_u8(qh) : vdupq_n_u8(0), h1 = qh ? vld1q_u8(qh + 16) : vdupq_n_u8(0);
+  for (int j = 0; j < 4; j++) {
+    const uint8x16_t qa = vld1q_u8(qs + 32 * j), qb = vld1q_u8(qs + 32 * j + 16);
+    const uint8x16_t ml = vdupq_n_u8((uint8_t)(1u << (2 * j))), mh = vdupq_n_u8((uint8_t)(2u << (2 * j)));
+    w[4 * j + 0] = vorrq_s8(nib_lo(qa), vreinterpretq_s8_u8(vandq_u8(vtstq_u8(h0, ml), sixteen)));
+    w[4 * j + 1] = vorrq_s8(nib_lo(qb), vreinterpretq_s8_u8(vandq_u8(vtstq_u8(h1, ml), sixteen)));
+    w[4 * j + 2] = vorrq_s8(nib_hi(qa), vreinterpretq_s8_u8(vandq_u8(vtstq_u8(h0, mh), sixteen)));
+    w[4 * j + 3] = vorrq_s8(nib_hi(qb), vreinterpretq_s8_u8(vandq_u8(vtstq_u8(h1, mh), sixteen)));
   }
-  return sums_reduce(sumf, s0, s1);
+}
+
+/* Q4_K / Q5_K · Q8_K (dot_q4_K, dot_q5_K): per super-block sums[l] += d·aux[l] and
+ * sumf -= dmin·Σ bsums·mins; at the end sumf += sums[0..7] in order. */
+static inline void dotn_q45_K(int n, const void *vw, size_t w_size, int has_qh, const void *va, size_t as, int nr, float *out) {
+  float32x4_t s0[4], s1[4];
+  float sumf[4] = {0, 0, 0, 0};
+  for (int r = 0; r < 4; r++) s0[r] = s1[r] = vdupq_n_f32(0);
+  int8x16_t w[16];
+  uint8_t sc8[8], mins[8];
+  int16_t scales[8];
+  for (int i = 0; i < n / SF_QK_K; i++) {
+    /* Q4_K and Q5_K share the head: d, dmin, scales[12]; Q5_K then has qh[32] before qs */
+    const sf_block_q4_K *x = (const sf_block_q4_K *)((const uint8_t *)vw + (size_t)i * w_size);
+    const uint8_t *qh = has_qh ? ((const sf_block_q5_K *)x)->qh : NULL;
+    const uint8_t *qs = has_qh ? ((const sf_block_q5_K *)x)->qs : x->qs;
+    for (int j = 0; j < 8; j++) {
+      sf_get_scale_min_k4(j, x->scales, &sc8[j], &mins[j]);
+      scales[j] = sc8[j];
+    }
+    k45_unpack(qs, qh, w);
+    const float xd = h2f(x->d), xdmin = h2f(x->dmin);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_K *y = ACT_BLOCK(sf_block_q8_K, va, as, r, i);
+      const int32_t sumi = k_min_sum(y->bsums, mins);
+      int32x4_t lo, hi;
+      k_aux(w, y->qs, scales, 32, &lo, &hi);
+      const float d = xd * y->d;
+      sums_add(&s0[r], &s1[r], lo, hi, d);
+      const float dmin = xdmin * y->d;
+      sumf[r] -= dmin * (float)sumi;
+    }
+  }
+  for (int r = 0; r < nr; r++) out[r] = sums_reduce(sumf[r], s0[r], s1[r]);
+}
+
+static void dotn_q4_K(int n, const void *vw, const void *va, size_t as, int nr, float *out) {
+  dotn_q45_K(n, vw, sizeof(sf_block_q4_K), 0, va, as, nr, out);
+}
+
+static void dotn_q5_K(int n, const void *vw, const void *va, size_t as, int nr, float *out) {
+  dotn_q45_K(n, vw, sizeof(sf_block_q5_K), 1, va, as, nr, out);
 }
 
 /* Q6_K · Q8_K (dot_q6_K): per half of 128, four 32-element quarters
- * q = (ql nibble | 2 bits of qh << 4) - 32, then 8 sub-blocks of 16 with int8 scales. */
-static float dot_q6_K(int n, const void *vw, const void *va) {
+ * q = (ql nibble | 2 bits of qh << 4) - 32, element 128h + 32·quarter + l; 16 sub-blocks of 16
+ * with int8 scales; sums[l] += d·aux[l], then 0 + sums[0..7] in order. */
+static void dotn_q6_K(int n, const void *vw, const void *va, size_t as, int nr, float *out) {
   const sf_block_q6_K *x = vw;
-  const sf_block_q8_K *y = va;
-  float32x4_t s0 = vdupq_n_f32(0), s1 = s0;
+  float32x4_t s0[4], s1[4];
+  for (int r = 0; r < 4; r++) s0[r] = s1[r] = vdupq_n_f32(0);
   const uint8x16_t m4 = vdupq_n_u8(0x0F), m3 = vdupq_n_u8(3);
   const int8x16_t off = vdupq_n_s8(32);
+  int8x16_t w[16];
+  int16_t scales[16];
   for (int i = 0; i < n / SF_QK_K; i++) {
-    int32x4_t lo = vdupq_n_s32(0), hi = lo;
     for (int half = 0; half < 2; half++) {
       const uint8_t *ql = x[i].ql + 64 * half, *qh = x[i].qh + 32 * half;
-      const int8_t *q8 = y[i].qs + 128 * half, *sc = x[i].scales + 8 * half;
       for (int k = 0; k < 2; k++) { /* elements 16k..16k+15 of each quarter */
         const uint8x16_t h = vld1q_u8(qh + 16 * k), l0 = vld1q_u8(ql + 16 * k), l1 = vld1q_u8(ql + 32 + 16 * k);
-        int8x16_t a[4];
-        a[0] = vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l0, m4), vshlq_n_u8(vandq_u8(h, m3), 4)));
-        a[1] = vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l1, m4), vshlq_n_u8(vandq_u8(vshrq_n_u8(h, 2), m3), 4)));
-        a[2] = vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l0, 4), vshlq_n_u8(vandq_u8(vshrq_n_u8(h, 4), m3), 4)));
-        a[3] = vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l1, 4), vshlq_n_u8(vshrq_n_u8(h, 6), 4)));
-        for (int qtr = 0; qtr < 4; qtr++) { /* sub-block 2*qtr + k of this half */
-          const int s = 2 * qtr + k;
-          aux_add(&lo, &hi, lane_prod16(vsubq_s8(a[qtr], off), vld1q_s8(q8 + 16 * s)), sc[s]);
-        }
+        int8x16_t *o = w + 8 * half + k; /* quarter qtr -> w[8·half + 2·qtr + k] */
+        o[0] = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l0, m4), vshlq_n_u8(vandq_u8(h, m3), 4))), off);
+        o[2] = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l1, m4), vshlq_n_u8(vandq_u8(vshrq_n_u8(h, 2), m3), 4))), off);
+        o[4] = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l0, 4), vshlq_n_u8(vandq_u8(vshrq_n_u8(h, 4), m3), 4))), off);
+        o[6] = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l1, 4), vshlq_n_u8(vshrq_n_u8(h, 6), 4))), off);
       }
     }
-    const float d = h2f(x[i].d) * y[i].d;
-    sums_add(&s0, &s1, lo, hi, d);
+    for (int s = 0; s < 16; s++) scales[s] = x[i].scales[s];
+    const float xd = h2f(x[i].d);
+    for (int r = 0; r < nr; r++) {
+      const sf_block_q8_K *y = ACT_BLOCK(sf_block_q8_K, va, as, r, i);
+      int32x4_t lo, hi;
+      k_aux(w, y->qs, scales, 16, &lo, &hi);
+      sums_add(&s0[r], &s1[r], lo, hi, xd * y->d);
+    }
   }
-  return sums_reduce(0.0f, s0, s1);
+  for (int r = 0; r < nr; r++) out[r] = sums_reduce(0.0f, s0[r], s1[r]);
 }
 
-/* Overrides every vec_dot entry of the scalar table with the kernels of this file (vec_dot_n and
- * the Q4_K x8 entries are cleared: matmul then loops vec_dot, which equals the scalar order). */
+/* One-row kernels: the nr = 1 case of the above. */
+#define ONE_ROW(T)                                                  \
+  static float dot_##T(int n, const void *w, const void *a) {       \
+    float o;                                                        \
+    dotn_##T(n, w, a, 0, 1, &o);                                    \
+    return o;                                                       \
+  }
+ONE_ROW(q4_0)
+ONE_ROW(q4_1)
+ONE_ROW(q5_0)
+ONE_ROW(q5_1)
+ONE_ROW(q8_0)
+ONE_ROW(q4_K)
+ONE_ROW(q5_K)
+ONE_ROW(q6_K)
+#undef ONE_ROW
+
+/* Overrides every vec_dot entry of the scalar table with the kernels of this file, and vec_dot_n
+ * for the block types with their multi-row versions (the Q4_K x8 entries, which follow ggml's
+ * repacked AVX2 order, are cleared: Q4_K then takes vec_dot/vec_dot_n, the scalar order). */
 void SF_NEON_FILL(sf_kernel_table *k) {
-  static const struct { int t; sf_vec_dot_fn f; } list[] = {
-    {SF_F32, dot_f32}, {SF_F16, dot_f16}, {SF_BF16, dot_bf16}, {SF_Q4_0, dot_q4_0}, {SF_Q4_1, dot_q4_1},
-    {SF_Q5_0, dot_q5_0}, {SF_Q5_1, dot_q5_1}, {SF_Q8_0, dot_q8_0}, {SF_Q4_K, dot_q4_K}, {SF_Q5_K, dot_q5_K}, {SF_Q6_K, dot_q6_K},
+  static const struct { int t; sf_vec_dot_fn f; sf_vec_dot_n_fn fn; } list[] = {
+    {SF_F32, dot_f32, NULL}, {SF_F16, dot_f16, NULL}, {SF_BF16, dot_bf16, NULL},
+    {SF_Q4_0, dot_q4_0, dotn_q4_0}, {SF_Q4_1, dot_q4_1, dotn_q4_1}, {SF_Q5_0, dot_q5_0, dotn_q5_0},
+    {SF_Q5_1, dot_q5_1, dotn_q5_1}, {SF_Q8_0, dot_q8_0, dotn_q8_0}, {SF_Q4_K, dot_q4_K, dotn_q4_K},
+    {SF_Q5_K, dot_q5_K, dotn_q5_K}, {SF_Q6_K, dot_q6_K, dotn_q6_K},
   };
   for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
     k->vec_dot[list[i].t] = list[i].f;
-    k->vec_dot_n[list[i].t] = NULL;
+    k->vec_dot_n[list[i].t] = list[i].fn;
     k->impl[list[i].t] = "neon";
   }
   k->q4_K_x8 = NULL;

@@ -1,6 +1,7 @@
 /*
- * Op harness for the NEON path: every vec_dot kernel of the NEON tables (ARMv8.0 and, where the
- * CPU has it, +dotprod) against the scalar reference (native/sf_dot_scalar.c), bit for bit, plus
+ * Op harness for the NEON path: every vec_dot and vec_dot_n (1..4 activation rows) kernel of the
+ * NEON tables (ARMv8.0 and, where the CPU has it, +dotprod) against the scalar reference
+ * (native/sf_dot_scalar.c), bit for bit, plus
  * whole matmuls through the addon's driver (native/sf_matmul.c) on path NEON vs path scalar.
  *
  * Built statically for aarch64 and run under qemu-aarch64 by scripts/test-neon.sh (this machine is
@@ -155,7 +156,7 @@ static void report_fail(const char *what, const char *tname, int type, int64_t n
 static void check_dots(const sf_kernel_table *scalar, const table_t *tabs, int ntab, int type, const int64_t *ns, int nn) {
   const sf_type_traits *tw = sf_traits(type);
   const sf_type_traits *ta = sf_traits(tw->act_type);
-  const int WR = 7, AR = 3; /* rows: not multiples of 4 */
+  const int WR = 7, AR = 5; /* rows: not multiples of 4 */
   long before_c = n_checks, before_f = n_fail;
   for (int in = 0; in < nn; in++) {
     const int64_t n = ns[in];
@@ -166,15 +167,30 @@ static void check_dots(const sf_kernel_table *scalar, const table_t *tabs, int n
       g_biased = mode == 2;
       make_weights(type, mode, w, WR, n, tmp);
       make_acts(tw->act_type, mode, a, AR, n, tmp);
-      for (int r = 0; r < WR; r++)
+      for (int r = 0; r < WR; r++) {
+        float want[5];
         for (int c = 0; c < AR; c++) {
-          const float want = scalar->vec_dot[type]((int)n, w + r * ws, a + c * as);
+          want[c] = scalar->vec_dot[type]((int)n, w + r * ws, a + c * as);
           for (int t = 0; t < ntab; t++) {
             const float got = tabs[t].k.vec_dot[type]((int)n, w + r * ws, a + c * as);
             n_checks++;
-            if (memcmp(&want, &got, 4) != 0) report_fail("vec_dot", tabs[t].name, type, n, mode, want, got);
+            if (memcmp(&want[c], &got, 4) != 0) report_fail("vec_dot", tabs[t].name, type, n, mode, want[c], got);
           }
         }
+        /* multi-row variant: nr = 1..4 rows from row c0, each equal to the one-row scalar result */
+        for (int t = 0; t < ntab; t++) {
+          if (!tabs[t].k.vec_dot_n[type]) continue;
+          for (int nr = 1; nr <= 4; nr++)
+            for (int c0 = 0; c0 + nr <= AR; c0++) {
+              float got[4];
+              tabs[t].k.vec_dot_n[type]((int)n, w + r * ws, a + c0 * as, as, nr, got);
+              for (int q = 0; q < nr; q++) {
+                n_checks++;
+                if (memcmp(&want[c0 + q], &got[q], 4) != 0) report_fail("vec_dot_n", tabs[t].name, type, n, mode, want[c0 + q], got[q]);
+              }
+            }
+        }
+      }
     }
     free(w);
     free(a);
@@ -187,13 +203,13 @@ static void check_dots(const sf_kernel_table *scalar, const table_t *tabs, int n
  * 1 and 2 threads. */
 static void check_matmul(int type, int64_t n_in) {
   const sf_type_traits *tw = sf_traits(type);
-  const int64_t n_out = 13, toks[] = {1, 3, 6};
+  const int64_t n_out = 13, toks[] = {1, 3, 6, 9}; /* 4-token groups go through vec_dot_n */
   const size_t ws = sf_row_size(tw, n_in);
   uint8_t *w = malloc(ws * n_out);
   float *tmp = malloc((size_t)n_in * sizeof(float));
   make_weights(type, 0, w, (int)n_out, n_in, tmp);
   long before_c = n_checks, before_f = n_fail;
-  for (int it = 0; it < 3; it++) {
+  for (int it = 0; it < 4; it++) {
     const int64_t nt = toks[it];
     float *x = malloc((size_t)(nt * n_in) * sizeof(float));
     float *y0 = malloc((size_t)(nt * n_out) * sizeof(float)), *y1 = malloc((size_t)(nt * n_out) * sizeof(float));
