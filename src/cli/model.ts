@@ -74,6 +74,7 @@ export async function loadCliModel(opts: ModelOptions, io: CliIO): Promise<CliMo
       ...(opts.contextSize !== undefined ? { contextSize: opts.contextSize } : {}),
       ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
       ...(opts.mmproj !== undefined ? { mmproj: opts.mmproj } : {}),
+      ...(opts.visionDevice !== undefined ? { visionDevice: opts.visionDevice } : {}),
       onProgress: (done, total) => progress.update(done, total),
     });
   } catch (e) {

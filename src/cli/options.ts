@@ -42,6 +42,8 @@ export interface ModelOptions {
   backend?: 'cpu' | 'wasm';
   /** Vision projector (`--mmproj`). */
   mmproj?: string;
+  /** Device of the vision projector (`--place vision=cpu|wasm`). */
+  visionDevice?: 'cpu' | 'wasm';
 }
 
 /**

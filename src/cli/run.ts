@@ -20,7 +20,7 @@ export interface RawRunOptions extends RawGenerationOptions, RawModelOptions {
   image?: string[];
   /** `--pipeline FILE`: run a pipeline file instead (src/cli/pipeline.ts). */
   pipeline?: string;
-  /** `--place brick=device,…` placement overrides for `--pipeline`. */
+  /** `--place brick=device,…`: placement overrides for `--pipeline`, or `lm=`/`vision=cpu|wasm` for a model. */
   place?: string[];
 }
 
@@ -80,6 +80,30 @@ export function timingSummary(r: GenerateResult, loadMs?: number): string {
 }
 
 /**
+ * `--place` for a language model (`lm=cpu|wasm`) and its vision projector (`vision=cpu|wasm`).
+ * @throws RequestError `BAD_PIN` for another brick or device, `vision` without `--mmproj`, or an
+ *   `lm` pin that contradicts `--backend`.
+ */
+async function modelPlacement(place: readonly string[], hasMmproj: boolean, backend: string | undefined): Promise<{ backend?: 'cpu' | 'wasm'; visionDevice?: 'cpu' | 'wasm' }> {
+  const { parsePlace } = await import('../bricks/planner.js');
+  const pins = parsePlace(place.join(','));
+  const out: { backend?: 'cpu' | 'wasm'; visionDevice?: 'cpu' | 'wasm' } = {};
+  for (const [brick, dev] of Object.entries(pins)) {
+    if (dev !== 'cpu' && dev !== 'wasm') throw new RequestError('BAD_PIN', `--place ${brick}=${dev}: a model's bricks run on cpu or wasm`);
+    if (brick === 'vision') {
+      if (!hasMmproj) throw new RequestError('BAD_PIN', '--place vision=… needs --mmproj');
+      out.visionDevice = dev;
+    } else if (brick === 'lm') {
+      if (backend !== undefined && backend !== dev) throw new RequestError('BAD_PIN', `--place lm=${dev} contradicts --backend ${backend}`);
+      out.backend = dev;
+    } else {
+      throw new RequestError('BAD_PIN', `--place names brick '${brick}'; a model run has the bricks lm and vision (with --mmproj)`);
+    }
+  }
+  return out;
+}
+
+/**
  * Runs `synflux run`. The first SIGINT stops generation (finish reason `abort`, output kept).
  * @throws RequestError on bad options or a missing prompt; model loading and generation errors propagate.
  */
@@ -92,6 +116,7 @@ export async function runCommand(raw: RawRunOptions, io: CliIO): Promise<void> {
   const images = raw.image ?? [];
   if (images.length > 0 && raw.mmproj === undefined) throw new RequestError('BAD_OPTION', '--image needs --mmproj (the vision projector GGUF) for a language model');
   if (raw.mmproj !== undefined) modelOpts.mmproj = raw.mmproj;
+  if (raw.place !== undefined && raw.place.length > 0) Object.assign(modelOpts, await modelPlacement(raw.place, raw.mmproj !== undefined, modelOpts.backend));
   const chat = raw.chat === true || raw.system !== undefined;
   const { model, loadMs } = await loadCliModel(modelOpts, io);
   const ac = new AbortController();

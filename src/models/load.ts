@@ -33,6 +33,11 @@ export interface LoadOptions {
    * folder (vision tower + projector). Loaded through src/models/vision and attached as `vision`.
    */
   mmproj?: string;
+  /**
+   * Device of the vision encoder + projector of `mmproj` (src/models/vision/kernels.ts): `cpu`
+   * (native addon, default) or `wasm`. The language model's kernels follow `backend`.
+   */
+  visionDevice?: 'cpu' | 'wasm';
 }
 
 /** A loaded language model: the transformer plus, for GGUF, the file it came from. */
@@ -50,7 +55,7 @@ export interface LoadedModel extends Transformer {
 async function attachVision(model: Transformer, opts: LoadOptions): Promise<void> {
   if (opts.mmproj === undefined) return;
   const { loadVisionModel } = await import('./vision/index.js');
-  const vision = await loadVisionModel(opts.mmproj, { threads: Math.max(1, Math.floor(opts.threads ?? 2)) });
+  const vision = await loadVisionModel(opts.mmproj, { threads: Math.max(1, Math.floor(opts.threads ?? 2)), device: opts.visionDevice ?? 'cpu' });
   if (vision.nEmbdOut !== model.config.nEmbd) {
     vision.dispose();
     throw new RequestError('EMBEDDING_WIDTH_MISMATCH', `mmproj ${opts.mmproj} outputs ${vision.nEmbdOut}-wide embeddings but the language model's n_embd is ${model.config.nEmbd} (mismatched mmproj)`);

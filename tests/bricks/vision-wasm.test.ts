@@ -102,3 +102,29 @@ test('vision brick hosted in a wasm worker: same grid, embeddings within 1e-4 of
   await assert.rejects(createVisionWorkerBrick({ kind: 'vision', name: 'vision', mmproj }, 'webgpu'), { name: 'BackendError' });
   await assert.rejects(visionKernelsFor('npu'), { name: 'BackendError', code: 'BACKEND_UNAVAILABLE' });
 });
+
+test('loadModel({ mmproj, visionDevice: "wasm" }) generates the greedy tokens of the cpu vision model (native scalar path)', async () => {
+  const { loadModel } = await import('../../src/models/load.js');
+  const { generateText } = await import('../../src/generation/generate.js');
+  const dir = await ensureVlmCheckpoint('smolvlm');
+  const k = native();
+  const prev = k.getPath();
+  k.setPath('scalar');
+  try {
+    const toks: number[][] = [];
+    for (const visionDevice of ['cpu', 'wasm'] as const) {
+      const m = await loadModel(join(dir, 'model.gguf'), { mmproj: join(dir, 'mmproj.gguf'), visionDevice, threads: 1, contextSize: 2048 });
+      try {
+        assert.equal(m.vision?.device, visionDevice);
+        const r = await generateText(m, { prompt: 'Describe the image.', images: [join(dir, 'image2.png')], chat: false, maxTokens: 8, temperature: 0, seed: 1 });
+        toks.push(r.tokens);
+      } finally {
+        m.dispose();
+      }
+    }
+    assert.ok(toks[0]!.length > 0);
+    assert.deepEqual(toks[1], toks[0]);
+  } finally {
+    k.setPath(prev);
+  }
+});
