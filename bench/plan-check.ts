@@ -1,7 +1,7 @@
 /**
  * `npm run plan-check -- [--suite matmul|ocr-lm|vlm] [--items 20] [--profile FILE] [--max-candidates 18]
  *   [--gen-tokens 16] [--rounds 1] [--kill DEVICE@K] [--json] [--write-calibration FILE]
- *   [--vlm DIR | --vlm-preset smolvlm-256m-proportioned]`
+ *   [--vlm DIR | --vlm-preset smolvlm-256m-proportioned] [--only BRICK=DEV,BRICK=DEV …]`
  *
  * Checks the placement planner against measurements: for a brick chain it plans every candidate
  * placement from the device profiles (src/bricks/planner.ts), then runs each placement over a
@@ -41,7 +41,7 @@ import { loadavg } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/core/package-root.js';
-import { plan, type PlanBrick, type Candidate } from '../src/bricks/planner.js';
+import { plan, parsePlace, type PlanBrick, type Candidate } from '../src/bricks/planner.js';
 import { PipelineExecutor, plannerReplan, type StageSpec } from '../src/bricks/executor.js';
 import { failAfter } from '../src/bricks/fault.js';
 import type { BrickCost, PortValue } from '../src/bricks/brick.js';
@@ -56,7 +56,7 @@ const { values } = parseArgs({
     suite: { type: 'string', default: 'matmul' }, items: { type: 'string', default: '20' }, profile: { type: 'string' },
     'max-candidates': { type: 'string', default: '18' }, 'gen-tokens': { type: 'string', default: '16' }, json: { type: 'boolean' },
     'write-calibration': { type: 'string' }, rounds: { type: 'string', default: '1' }, kill: { type: 'string' }, vlm: { type: 'string' },
-    'vlm-preset': { type: 'string' },
+    'vlm-preset': { type: 'string' }, only: { type: 'string', multiple: true },
   },
 });
 const root = packageRoot();
@@ -312,7 +312,11 @@ async function main(): Promise<void> {
     if (values['write-calibration']) writeFileSync(values['write-calibration'], JSON.stringify(calibration, null, 2) + '\n');
   }
   const p = plan(bricks, ps);
-  const cands: Candidate[] = p.candidates.slice(0, Number(values['max-candidates']));
+  // --only BRICK=DEV,BRICK=DEV (repeatable): measure just those placements (the pick check then
+  // compares against the fastest of them)
+  const only = (values.only ?? []).map((o) => parsePlace(o));
+  const chosen = only.length ? p.candidates.filter((c) => only.some((o) => Object.entries(o).every(([b, d]) => c.placement[b] === d))) : p.candidates;
+  const cands: Candidate[] = chosen.slice(0, Number(values['max-candidates']));
   const rows: { placement: string; predicted_ms: number; measured_ms: number; err_pct: number; predicted_stream_ms: number; pipelined_ms: number; sequential_wall_ms: number; speedup: number; brick: Record<string, [number, number]> }[] = [];
   // Rounds: every placement is measured once per round, round-robin, and the per-placement median
   // over rounds is kept, so slow drifts of a shared machine's load hit all placements alike.
