@@ -13,8 +13,10 @@
 const sf_conv_kernels sf_conv_portable = {sf_conv_portable_conv_rows, sf_conv_portable_dw_rows};
 
 static const sf_conv_kernels *pick(void) {
-  if (sf_conv_avx512_compiled && sf_get_path() >= SF_PATH_AVX512) return &sf_conv_avx512;
-  if (sf_conv_avx2_compiled && sf_get_path() >= SF_PATH_AVX2) return &sf_conv_avx2;
+  /* x86 paths only: the path ids are not ordered by capability (neon comes after avx512). */
+  const int path = sf_get_path();
+  if (sf_conv_avx512_compiled && path == SF_PATH_AVX512) return &sf_conv_avx512;
+  if (sf_conv_avx2_compiled && (path == SF_PATH_AVX2 || path == SF_PATH_AVX512)) return &sf_conv_avx2;
   return &sf_conv_portable;
 }
 
