@@ -58,9 +58,11 @@ static napi_value undefined(napi_env env) {
   return u;
 }
 
-static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *fn) {
+/* Reads up to MAX_ARGS arguments into argv; *got (when not NULL) receives the count given. */
+static int get_args_n(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *fn, size_t *got) {
   size_t argc = MAX_ARGS;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  if (got) *got = argc;
   if (argc < want) {
     char msg[160];
     snprintf(msg, sizeof msg, "%s: expected %zu arguments, got %zu", fn, want, argc);
@@ -68,6 +70,10 @@ static int get_args(napi_env env, napi_callback_info info, size_t want, napi_val
     return 0;
   }
   return 1;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *fn) {
+  return get_args_n(env, info, want, argv, fn, NULL);
 }
 
 /* A non-negative integer <= 2^53 (a JS number). */
@@ -193,8 +199,8 @@ static napi_value js_matmul(napi_env env, napi_callback_info info) {
 static napi_value js_matmul_multi(napi_env env, napi_callback_info info) {
   napi_value a[MAX_ARGS];
   const char *fn = "matmulMulti";
-  size_t argc = MAX_ARGS;
-  if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok) return NULL;
+  size_t argc = 0;
+  if (!get_args_n(env, info, 10, a, fn, &argc)) return NULL;
   int n_parts = 2;
   if (argc > 10) {
     napi_valuetype vt;
@@ -204,7 +210,6 @@ static napi_value js_matmul_multi(napi_env env, napi_callback_info info) {
       n_parts = 3;
     }
   }
-  if (!get_args(env, info, 10, a, fn)) return NULL;
   int type_id = 0;
   const sf_type_traits *t = get_type_id(env, a[0], fn, 1, &type_id);
   typed_t x;

@@ -1,5 +1,5 @@
 /*
- * Node-API argument checks shared by the addon's binding files (sf_attn_napi.c, sf_conv_napi.c).
+ * Node-API argument checks shared by the addon's binding files (sf_attn_napi.c, sf_conv_napi.c, sf_vit.c).
  * Each helper returns 1 on success; on bad input it throws a TypeError/RangeError with code
  * ERR_SYNFLUX_ARG (message prefixed by the JS function name `fn`) and returns 0.
  * FAIL(kind, fmt, ...) throws napi_throw_<kind> and returns 0 from the calling function, so it
@@ -80,6 +80,20 @@ static inline int object(napi_env env, napi_value v, const char *fn, const char 
   napi_valuetype t;
   napi_typeof(env, v, &t);
   if (t != napi_object) FAIL(type_error, "%s: %s must be an object", fn, name);
+  return 1;
+}
+
+static inline int u8(napi_env env, napi_value v, const char *fn, const char *name, uint8_t **data, size_t *len) {
+  bool is = false;
+  napi_is_typedarray(env, v, &is);
+  napi_typedarray_type t;
+  napi_value ab;
+  size_t off;
+  void *d = NULL;
+  if (!is || napi_get_typedarray_info(env, v, &t, len, &d, &ab, &off) != napi_ok || t != napi_uint8_array)
+    FAIL(type_error, "%s: %s must be a Uint8Array", fn, name);
+  if (*len > 0 && !d) FAIL(type_error, "%s: %s is detached", fn, name);
+  *data = d;
   return 1;
 }
 
