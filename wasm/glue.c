@@ -53,7 +53,8 @@ EXPORT(sf_dot_is_simd) int32_t sf_dot_is_simd(int type) {
 
 /* ------------------------------------------------------------------ matmul
  * Y[n_tok, n_out] = X[n_tok, n_in] . W[n_out, n_in]^T, split over the pool (wasm/pool.c) in chunks
- * of whole weight rows taken from an atomic counter. Every output element is one vec_dot call on
+ * of whole weight rows taken from an atomic range (the caller from the front, workers from the
+ * back: each thread streams one run of memory, which decode, memory-bound, needs). Every output element is one vec_dot call on
  * the same bytes whatever the schedule, so results do not depend on the thread count. The rows of
  * up to three weights sharing X (q/k/v, gate/up) form one job (matmul_multi). */
 
@@ -70,8 +71,9 @@ typedef struct {
   int32_t n_in, n_tok, chunk;
   size_t w_row, a_row;
   const uint8_t *act;
-  _Alignas(64) _Atomic int32_t next;
-  char pad_[60];
+  /* rows not yet taken: [lo, hi) = [range & 0xffffffff, range >> 32) */
+  _Alignas(64) _Atomic uint64_t range;
+  char pad_[56];
 } mm_ctx;
 
 /* Rows [r0, r1) of part p (local row numbers), all tokens, in blocks of 32 tokens. */
@@ -107,14 +109,37 @@ static void mm_part(const mm_ctx *c, int p, int32_t r0, int32_t r1) {
   }
 }
 
+/* Takes the next chunk of rows into [*r0, *r1): the caller (ith 0) from the front, the workers
+ * from the back, so each thread reads one ascending or descending run of memory (the hardware
+ * prefetchers follow it) and they meet wherever the speeds put them. 0 when none is left. */
+static int mm_take(mm_ctx *c, int ith, int32_t *r0, int32_t *r1) {
+  uint64_t v = atomic_load_explicit(&c->range, memory_order_relaxed);
+  for (;;) {
+    const uint32_t lo = (uint32_t)v, hi = (uint32_t)(v >> 32);
+    if (lo >= hi) return 0;
+    uint32_t a, b;
+    if (ith == 0) {
+      a = lo;
+      b = hi - lo > (uint32_t)c->chunk ? lo + (uint32_t)c->chunk : hi;
+    } else {
+      b = hi;
+      a = hi - lo > (uint32_t)c->chunk ? hi - (uint32_t)c->chunk : lo;
+    }
+    const uint64_t nv = ith == 0 ? ((uint64_t)hi << 32 | b) : ((uint64_t)a << 32 | lo);
+    if (atomic_compare_exchange_weak_explicit(&c->range, &v, nv, memory_order_relaxed, memory_order_relaxed)) {
+      *r0 = (int32_t)a;
+      *r1 = (int32_t)b;
+      return 1;
+    }
+  }
+}
+
 static void mm_task(void *vctx, int ith, int nth) {
   mm_ctx *c = vctx;
-  (void)ith; (void)nth;
-  const int32_t total = c->start[3];
+  (void)nth;
   for (;;) {
-    int32_t r0 = atomic_fetch_add_explicit(&c->next, c->chunk, memory_order_relaxed);
-    if (r0 >= total) break;
-    const int32_t r1 = r0 + c->chunk < total ? r0 + c->chunk : total;
+    int32_t r0, r1;
+    if (!mm_take(c, ith, &r0, &r1)) break;
     for (int p = 0; p < 3 && r0 < r1; p++) {
       if (r0 >= c->start[p + 1]) continue;
       const int32_t e = r1 < c->start[p + 1] ? r1 : c->start[p + 1];
@@ -207,7 +232,7 @@ static int32_t matmul_parts(int type, int32_t n_in, const float *x, int32_t n_to
   const int32_t cmax = n_tok > 4 ? 16 : 64;
   chunk = chunk < 4 ? 4 : chunk > cmax ? cmax : chunk & ~3;
   c.chunk = chunk;
-  atomic_init(&c.next, 0);
+  atomic_init(&c.range, (uint64_t)(uint32_t)total << 32);
   if (nth <= 1 || (int64_t)total * n_tok < 64) mm_task(&c, 0, 1);
   else sf_pool_run(mm_task, &c);
   return 0;

@@ -284,15 +284,40 @@ static inline v128_t hsum4_i32x4(v128_t a, v128_t b, v128_t c, v128_t d) {
   return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
 }
 
+/* The vector constants of the four-row kernels, read from memory once per call (kc_load). Written
+ * as literals, LLVM rematerializes each v128.const inside the loops and V8 builds every one with
+ * several instructions per use; a writable, externally visible table cannot be folded back into
+ * literals, so the loaded values stay in registers (or one stack slot) across the loop. */
+typedef struct { v128_t m4, c16, be, bo, e8, h7fff, h7c00, inf, scale, h8000, ffff, b0f; } kc_t;
+int32_t sf_simd128_consts[12][4] __attribute__((aligned(16))) = {
+  {0x000f000f, 0x000f000f, 0x000f000f, 0x000f000f}, /* m4: i16 0x000f */
+  {0x00100010, 0x00100010, 0x00100010, 0x00100010}, /* c16: i16 16 */
+  {0x00040001, 0x00400010, 0x04000100, 0x40001000}, /* be: i16 lane i = 1 << 2i */
+  {0x00080002, 0x00800020, 0x08000200, (int32_t)0x80002000u}, /* bo: i16 lane i = 1 << (2i+1) */
+  {0x00080008, 0x00080008, 0x00080008, 0x00080008}, /* e8: i16 8 */
+  {0x7fff, 0x7fff, 0x7fff, 0x7fff},
+  {0x7c00, 0x7c00, 0x7c00, 0x7c00},
+  {0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000},
+  {0x77800000, 0x77800000, 0x77800000, 0x77800000}, /* 0x1p112f */
+  {0x8000, 0x8000, 0x8000, 0x8000},
+  {0xffff, 0xffff, 0xffff, 0xffff},
+  {0x0f0f0f0f, 0x0f0f0f0f, 0x0f0f0f0f, 0x0f0f0f0f}, /* b0f: i8 0x0f */
+};
+
+static inline kc_t kc_load(void) {
+  const v128_t *t = (const v128_t *)sf_simd128_consts;
+  return (kc_t){t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11]};
+}
+
 /* binary16 → binary32 of the low 16 bits of each i32 lane, exactly as sf_fp16_to_fp32: the
  * exponent/mantissa bits moved into place and scaled by 2^112 (exact for normal and subnormal
  * halves), Inf/NaN given exponent 255, then the sign. */
-static inline v128_t fp16x4_to_f32(v128_t h) {
-  const v128_t o = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x7fff)), 13);
-  const v128_t f = wasm_f32x4_mul(o, wasm_f32x4_splat(0x1p112f));
-  const v128_t special = wasm_i32x4_eq(wasm_v128_and(h, wasm_i32x4_splat(0x7c00)), wasm_i32x4_splat(0x7c00));
-  const v128_t v = wasm_v128_bitselect(wasm_v128_or(o, wasm_i32x4_splat(0x7f800000)), f, special);
-  return wasm_v128_or(v, wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16));
+static inline v128_t fp16x4_to_f32(v128_t h, const kc_t *K) {
+  const v128_t o = wasm_i32x4_shl(wasm_v128_and(h, K->h7fff), 13);
+  const v128_t f = wasm_f32x4_mul(o, K->scale);
+  const v128_t special = wasm_i32x4_eq(wasm_v128_and(h, K->h7c00), K->h7c00);
+  const v128_t v = wasm_v128_bitselect(wasm_v128_or(o, K->inf), f, special);
+  return wasm_v128_or(v, wasm_i32x4_shl(wasm_v128_and(h, K->h8000), 16));
 }
 
 /* The 32-bit words at byte offset `off` of the same block in four rows. */
@@ -317,8 +342,7 @@ static inline v128_t gather4_u16(const uint8_t *w, size_t w_row, size_t off) {
 /* Σ over the 32 values of a 4-bit block (16 bytes q, value j = low nibble of byte j for j < 16,
  * high nibble of byte j - 16 otherwise) minus `off`, times the nibble-ordered activations y0..y3
  * (prep_*_nib). The nibbles are taken from 16-bit lanes (native 16-bit shifts, no byte widening). */
-static inline v128_t nib_dot(v128_t q, v128_t off, v128_t y0, v128_t y1, v128_t y2, v128_t y3) {
-  const v128_t m = wasm_i16x8_splat(0x000f);
+static inline v128_t nib_dot(v128_t q, v128_t off, v128_t m, v128_t y0, v128_t y1, v128_t y2, v128_t y3) {
   const v128_t w0 = wasm_i16x8_sub(wasm_v128_and(q, m), off);                       /* even bytes, low nibble */
   const v128_t w1 = wasm_i16x8_sub(wasm_v128_and(wasm_u16x8_shr(q, 8), m), off);    /* odd bytes, low nibble */
   const v128_t w2 = wasm_i16x8_sub(wasm_v128_and(wasm_u16x8_shr(q, 4), m), off);    /* even bytes, high nibble */
@@ -331,18 +355,19 @@ static void dot4_q4_0(int n, const void *vw, size_t w_row, const void *vp, float
   const uint8_t *w = vw;
   const int16_t *q = vp;
   const float *ad = (const float *)(q + n);
-  const v128_t e8 = wasm_i16x8_splat(8);
+  const kc_t K = kc_load();
+  const v128_t e8 = K.e8;
   v128_t sum = wasm_f32x4_splat(0.0f);
   for (int ib = 0; ib < n / SF_QK; ib++) {
     const v128_t y0 = wasm_v128_load(q + 32 * ib), y1 = wasm_v128_load(q + 32 * ib + 8);
     const v128_t y2 = wasm_v128_load(q + 32 * ib + 16), y3 = wasm_v128_load(q + 32 * ib + 24);
     const size_t o = (size_t)ib * sizeof(sf_block_q4_0);
-    const v128_t a0 = nib_dot(wasm_v128_load(w + o + 2), e8, y0, y1, y2, y3);
-    const v128_t a1 = nib_dot(wasm_v128_load(w + w_row + o + 2), e8, y0, y1, y2, y3);
-    const v128_t a2 = nib_dot(wasm_v128_load(w + 2 * w_row + o + 2), e8, y0, y1, y2, y3);
-    const v128_t a3 = nib_dot(wasm_v128_load(w + 3 * w_row + o + 2), e8, y0, y1, y2, y3);
+    const v128_t a0 = nib_dot(wasm_v128_load(w + o + 2), e8, K.m4, y0, y1, y2, y3);
+    const v128_t a1 = nib_dot(wasm_v128_load(w + w_row + o + 2), e8, K.m4, y0, y1, y2, y3);
+    const v128_t a2 = nib_dot(wasm_v128_load(w + 2 * w_row + o + 2), e8, K.m4, y0, y1, y2, y3);
+    const v128_t a3 = nib_dot(wasm_v128_load(w + 3 * w_row + o + 2), e8, K.m4, y0, y1, y2, y3);
     const v128_t isum = wasm_f32x4_convert_i32x4(hsum4_i32x4(a0, a1, a2, a3));
-    const v128_t d = fp16x4_to_f32(gather4_u16(w, w_row, o));
+    const v128_t d = fp16x4_to_f32(gather4_u16(w, w_row, o), &K);
     /* scalar: sumf += (float)isum * d_w * d_a */
     sum = wasm_f32x4_add(sum, wasm_f32x4_mul(wasm_f32x4_mul(isum, d), wasm_f32x4_splat(ad[ib])));
   }
@@ -353,19 +378,20 @@ static void dot4_q4_1(int n, const void *vw, size_t w_row, const void *vp, float
   const uint8_t *w = vw;
   const int16_t *q = vp;
   const float *ad = (const float *)(q + n), *as = ad + n / SF_QK;
+  const kc_t K = kc_load();
   const v128_t z = wasm_i16x8_splat(0);
   v128_t sum = wasm_f32x4_splat(0.0f);
   for (int ib = 0; ib < n / SF_QK; ib++) {
     const v128_t y0 = wasm_v128_load(q + 32 * ib), y1 = wasm_v128_load(q + 32 * ib + 8);
     const v128_t y2 = wasm_v128_load(q + 32 * ib + 16), y3 = wasm_v128_load(q + 32 * ib + 24);
     const size_t o = (size_t)ib * sizeof(sf_block_q4_1);
-    const v128_t a0 = nib_dot(wasm_v128_load(w + o + 4), z, y0, y1, y2, y3);
-    const v128_t a1 = nib_dot(wasm_v128_load(w + w_row + o + 4), z, y0, y1, y2, y3);
-    const v128_t a2 = nib_dot(wasm_v128_load(w + 2 * w_row + o + 4), z, y0, y1, y2, y3);
-    const v128_t a3 = nib_dot(wasm_v128_load(w + 3 * w_row + o + 4), z, y0, y1, y2, y3);
+    const v128_t a0 = nib_dot(wasm_v128_load(w + o + 4), z, K.m4, y0, y1, y2, y3);
+    const v128_t a1 = nib_dot(wasm_v128_load(w + w_row + o + 4), z, K.m4, y0, y1, y2, y3);
+    const v128_t a2 = nib_dot(wasm_v128_load(w + 2 * w_row + o + 4), z, K.m4, y0, y1, y2, y3);
+    const v128_t a3 = nib_dot(wasm_v128_load(w + 3 * w_row + o + 4), z, K.m4, y0, y1, y2, y3);
     const v128_t isum = wasm_f32x4_convert_i32x4(hsum4_i32x4(a0, a1, a2, a3));
     const v128_t dm = gather4_u32(w, w_row, o);
-    const v128_t d = fp16x4_to_f32(wasm_v128_and(dm, wasm_i32x4_splat(0xffff))), m = fp16x4_to_f32(wasm_u32x4_shr(dm, 16));
+    const v128_t d = fp16x4_to_f32(wasm_v128_and(dm, K.ffff), &K), m = fp16x4_to_f32(wasm_u32x4_shr(dm, 16), &K);
     /* scalar: sumf += (d_w * d_a) * (float)isum + m_w * s_a */
     const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_f32x4_splat(ad[ib])), isum), wasm_f32x4_mul(m, wasm_f32x4_splat(as[ib])));
     sum = wasm_f32x4_add(sum, t);
@@ -380,7 +406,8 @@ static void dot4x2_q4_1(int n, const void *vw, size_t w_row, const void *vp0, co
   const int16_t *qa = vp0, *qb = vp1;
   const float *ada = (const float *)(qa + n), *asa = ada + n / SF_QK;
   const float *adb = (const float *)(qb + n), *asb = adb + n / SF_QK;
-  const v128_t m = wasm_i16x8_splat(0x000f);
+  const kc_t K = kc_load();
+  const v128_t m = K.m4;
   v128_t suma = wasm_f32x4_splat(0.0f), sumb = suma;
   for (int ib = 0; ib < n / SF_QK; ib++) {
     const size_t o = (size_t)ib * sizeof(sf_block_q4_1);
@@ -398,12 +425,58 @@ static void dot4x2_q4_1(int n, const void *vw, size_t w_row, const void *vp0, co
     const v128_t isa = wasm_f32x4_convert_i32x4(hsum4_i32x4(aa[0], aa[1], aa[2], aa[3]));
     const v128_t isb = wasm_f32x4_convert_i32x4(hsum4_i32x4(ab[0], ab[1], ab[2], ab[3]));
     const v128_t dm = gather4_u32(w, w_row, o);
-    const v128_t d = fp16x4_to_f32(wasm_v128_and(dm, wasm_i32x4_splat(0xffff))), mm = fp16x4_to_f32(wasm_u32x4_shr(dm, 16));
+    const v128_t d = fp16x4_to_f32(wasm_v128_and(dm, K.ffff), &K), mm = fp16x4_to_f32(wasm_u32x4_shr(dm, 16), &K);
     suma = wasm_f32x4_add(suma, wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_f32x4_splat(ada[ib])), isa), wasm_f32x4_mul(mm, wasm_f32x4_splat(asa[ib]))));
     sumb = wasm_f32x4_add(sumb, wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_f32x4_splat(adb[ib])), isb), wasm_f32x4_mul(mm, wasm_f32x4_splat(asb[ib]))));
   }
   wasm_v128_store(out0, suma);
   wasm_v128_store(out1, sumb);
+}
+
+/* q5_sub[i] (i16 lanes l = 0..7): 0 where bit l of i is set, else 16 -- what a Q5_0 value
+ * (nibble | fifth bit << 4) - 16 subtracts from its nibble, for eight elements whose fifth bits
+ * form the byte i. */
+#define Q5S(i, b) (((i) >> (b)) & 1 ? 0 : 16)
+#define Q5E(i) {Q5S(i, 0), Q5S(i, 1), Q5S(i, 2), Q5S(i, 3), Q5S(i, 4), Q5S(i, 5), Q5S(i, 6), Q5S(i, 7)}
+#define Q5E4(i) Q5E(i), Q5E((i) + 1), Q5E((i) + 2), Q5E((i) + 3)
+#define Q5E16(i) Q5E4(i), Q5E4((i) + 4), Q5E4((i) + 8), Q5E4((i) + 12)
+#define Q5E64(i) Q5E16(i), Q5E16((i) + 16), Q5E16((i) + 32), Q5E16((i) + 48)
+static const int16_t q5_sub[256][8] __attribute__((aligned(16))) = {Q5E64(0), Q5E64(64), Q5E64(128), Q5E64(192)};
+
+/* Σ of one Q5_0 block's values times the activations y0..y3 (prep_q8_0: elements 0-7, 8-15,
+ * 16-23, 24-31 as i16): the nibbles (low: elements 0..15, high: 16..31) widened to i16, minus
+ * q5_sub[byte k of qh] for elements 8k..8k+7 (bit e of qh is element e's fifth bit). */
+static inline v128_t q5_dot(v128_t q, uint32_t qh, v128_t m4, v128_t y0, v128_t y1, v128_t y2, v128_t y3) {
+  const v128_t lo = wasm_v128_and(q, m4), hi = wasm_u8x16_shr(q, 4);
+  const v128_t w0 = wasm_i16x8_sub(wasm_u16x8_extend_low_u8x16(lo), wasm_v128_load(q5_sub[qh & 0xff]));
+  const v128_t w1 = wasm_i16x8_sub(wasm_u16x8_extend_high_u8x16(lo), wasm_v128_load(q5_sub[(qh >> 8) & 0xff]));
+  const v128_t w2 = wasm_i16x8_sub(wasm_u16x8_extend_low_u8x16(hi), wasm_v128_load(q5_sub[(qh >> 16) & 0xff]));
+  const v128_t w3 = wasm_i16x8_sub(wasm_u16x8_extend_high_u8x16(hi), wasm_v128_load(q5_sub[qh >> 24]));
+  return wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(w0, y0), wasm_i32x4_dot_i16x8(w1, y1)),
+                        wasm_i32x4_add(wasm_i32x4_dot_i16x8(w2, y2), wasm_i32x4_dot_i16x8(w3, y3)));
+}
+
+static void dot4_q5_0(int n, const void *vw, size_t w_row, const void *vp, float *out) {
+  const uint8_t *w = vw;
+  const int16_t *q = vp;
+  const float *ad = (const float *)(q + n);
+  const kc_t K = kc_load();
+  v128_t sum = wasm_f32x4_splat(0.0f);
+  for (int ib = 0; ib < n / SF_QK; ib++) {
+    const v128_t y0 = wasm_v128_load(q + 32 * ib), y1 = wasm_v128_load(q + 32 * ib + 8);
+    const v128_t y2 = wasm_v128_load(q + 32 * ib + 16), y3 = wasm_v128_load(q + 32 * ib + 24);
+    const size_t o = (size_t)ib * sizeof(sf_block_q5_0);
+    v128_t a[4];
+    for (int r = 0; r < 4; r++) {
+      const uint8_t *b = w + r * w_row + o;
+      a[r] = q5_dot(wasm_v128_load(b + 6), sf_load_qh(b + 2), K.b0f, y0, y1, y2, y3);
+    }
+    const v128_t isum = wasm_f32x4_convert_i32x4(hsum4_i32x4(a[0], a[1], a[2], a[3]));
+    const v128_t d = fp16x4_to_f32(gather4_u16(w, w_row, o), &K);
+    /* scalar: sumf += (d_w * d_a) * (float)isum */
+    sum = wasm_f32x4_add(sum, wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_f32x4_splat(ad[ib])), isum));
+  }
+  wasm_v128_store(out, sum);
 }
 
 static inline v128_t q8_dot(const uint8_t *p, v128_t y0, v128_t y1, v128_t y2, v128_t y3) {
@@ -416,6 +489,7 @@ static void dot4_q8_0(int n, const void *vw, size_t w_row, const void *vp, float
   const uint8_t *w = vw;
   const int16_t *q = vp;
   const float *ad = (const float *)(q + n);
+  const kc_t K = kc_load();
   v128_t sum = wasm_f32x4_splat(0.0f);
   for (int ib = 0; ib < n / SF_QK; ib++) {
     const v128_t y0 = wasm_v128_load(q + 32 * ib), y1 = wasm_v128_load(q + 32 * ib + 8);
@@ -426,7 +500,7 @@ static void dot4_q8_0(int n, const void *vw, size_t w_row, const void *vp, float
     const v128_t a2 = q8_dot(w + 2 * w_row + o + 2, y0, y1, y2, y3);
     const v128_t a3 = q8_dot(w + 3 * w_row + o + 2, y0, y1, y2, y3);
     const v128_t isum = wasm_f32x4_convert_i32x4(hsum4_i32x4(a0, a1, a2, a3));
-    const v128_t d = fp16x4_to_f32(gather4_u16(w, w_row, o));
+    const v128_t d = fp16x4_to_f32(gather4_u16(w, w_row, o), &K);
     /* scalar: sumf += (float)isum * (d_w * d_a) */
     sum = wasm_f32x4_add(sum, wasm_f32x4_mul(isum, wasm_f32x4_mul(d, wasm_f32x4_splat(ad[ib]))));
   }
@@ -451,6 +525,7 @@ static inline float dot1_q8_0_rows(int n, const uint8_t *w, const int16_t *q) {
   const float *ad = (const float *)(q + n);
   const int nb = n / SF_QK;
   const size_t B = sizeof(sf_block_q8_0);
+  const kc_t K = kc_load();
   float sumf = 0;
   int ib = 0;
   for (; ib + 4 <= nb; ib += 4) {
@@ -460,7 +535,7 @@ static inline float dot1_q8_0_rows(int n, const uint8_t *w, const int16_t *q) {
       a[k] = q8_dot(w + (ib + k) * B + 2, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24));
     }
     const v128_t isum = wasm_f32x4_convert_i32x4(hsum4_i32x4(a[0], a[1], a[2], a[3]));
-    const v128_t d = fp16x4_to_f32(gather4_u16(w + ib * B, B, 0));
+    const v128_t d = fp16x4_to_f32(gather4_u16(w + ib * B, B, 0), &K);
     sumf = add4_in_order(sumf, wasm_f32x4_mul(isum, wasm_f32x4_mul(d, wasm_v128_load(ad + ib))));
   }
   for (; ib < nb; ib++) {
@@ -477,6 +552,7 @@ static inline float dot1_q4_1_rows(int n, const uint8_t *w, const int16_t *q) {
   const float *ad = (const float *)(q + n), *as = ad + n / SF_QK;
   const int nb = n / SF_QK;
   const size_t B = sizeof(sf_block_q4_1);
+  const kc_t K = kc_load();
   const v128_t z = wasm_i16x8_splat(0);
   float sumf = 0;
   int ib = 0;
@@ -484,17 +560,17 @@ static inline float dot1_q4_1_rows(int n, const uint8_t *w, const int16_t *q) {
     v128_t a[4];
     for (int k = 0; k < 4; k++) {
       const int16_t *y = q + 32 * (ib + k);
-      a[k] = nib_dot(wasm_v128_load(w + (ib + k) * B + 4), z, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24));
+      a[k] = nib_dot(wasm_v128_load(w + (ib + k) * B + 4), z, K.m4, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24));
     }
     const v128_t isum = wasm_f32x4_convert_i32x4(hsum4_i32x4(a[0], a[1], a[2], a[3]));
     const v128_t dm = gather4_u32(w + ib * B, B, 0);
-    const v128_t d = fp16x4_to_f32(wasm_v128_and(dm, wasm_i32x4_splat(0xffff))), m = fp16x4_to_f32(wasm_u32x4_shr(dm, 16));
+    const v128_t d = fp16x4_to_f32(wasm_v128_and(dm, K.ffff), &K), m = fp16x4_to_f32(wasm_u32x4_shr(dm, 16), &K);
     const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_v128_load(ad + ib)), isum), wasm_f32x4_mul(m, wasm_v128_load(as + ib)));
     sumf = add4_in_order(sumf, t);
   }
   for (; ib < nb; ib++) {
     const int16_t *y = q + 32 * ib;
-    const int32_t isum = hsum_i32x4(nib_dot(wasm_v128_load(w + ib * B + 4), z, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24)));
+    const int32_t isum = hsum_i32x4(nib_dot(wasm_v128_load(w + ib * B + 4), z, K.m4, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24)));
     uint16_t h[2];
     __builtin_memcpy(h, w + ib * B, 4);
     sumf += (sf_fp16_to_fp32(h[0]) * ad[ib]) * (float)isum + sf_fp16_to_fp32(h[1]) * as[ib];
@@ -506,22 +582,23 @@ static inline float dot1_q4_0_rows(int n, const uint8_t *w, const int16_t *q) {
   const float *ad = (const float *)(q + n);
   const int nb = n / SF_QK;
   const size_t B = sizeof(sf_block_q4_0);
-  const v128_t e8 = wasm_i16x8_splat(8);
+  const kc_t K = kc_load();
+  const v128_t e8 = K.e8;
   float sumf = 0;
   int ib = 0;
   for (; ib + 4 <= nb; ib += 4) {
     v128_t a[4];
     for (int k = 0; k < 4; k++) {
       const int16_t *y = q + 32 * (ib + k);
-      a[k] = nib_dot(wasm_v128_load(w + (ib + k) * B + 2), e8, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24));
+      a[k] = nib_dot(wasm_v128_load(w + (ib + k) * B + 2), e8, K.m4, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24));
     }
     const v128_t isum = wasm_f32x4_convert_i32x4(hsum4_i32x4(a[0], a[1], a[2], a[3]));
-    const v128_t d = fp16x4_to_f32(gather4_u16(w + ib * B, B, 0));
+    const v128_t d = fp16x4_to_f32(gather4_u16(w + ib * B, B, 0), &K);
     sumf = add4_in_order(sumf, wasm_f32x4_mul(wasm_f32x4_mul(isum, d), wasm_v128_load(ad + ib)));
   }
   for (; ib < nb; ib++) {
     const int16_t *y = q + 32 * ib;
-    const int32_t isum = hsum_i32x4(nib_dot(wasm_v128_load(w + ib * B + 2), e8, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24)));
+    const int32_t isum = hsum_i32x4(nib_dot(wasm_v128_load(w + ib * B + 2), e8, K.m4, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24)));
     uint16_t h;
     __builtin_memcpy(&h, w + ib * B, 2);
     sumf += (float)isum * sf_fp16_to_fp32(h) * ad[ib];
@@ -540,11 +617,13 @@ ROWS_SEQ(seq4_q8_0, dot1_q8_0_rows)
 
 const sf_simd128_rows *sf_simd128_rows_for(int type) {
   static const sf_simd128_rows q4_0 = {dot4_q4_0, seq4_q4_0, NULL, prep_size_q8, prep_q8_0_nib}, q4_1 = {dot4_q4_1, seq4_q4_1, dot4x2_q4_1, prep_size_q8, prep_q8_1_nib},
-                               q8_0 = {dot4_q8_0, seq4_q8_0, NULL, prep_size_q8, prep_q8_0};
+                               q8_0 = {dot4_q8_0, seq4_q8_0, NULL, prep_size_q8, prep_q8_0},
+                               q5_0 = {dot4_q5_0, dot4_q5_0, NULL, prep_size_q8, prep_q8_0};
   switch (type) {
     case SF_Q4_0: return &q4_0;
     case SF_Q4_1: return &q4_1;
     case SF_Q8_0: return &q8_0;
+    case SF_Q5_0: return &q5_0;
     default: return NULL;
   }
 }
