@@ -25,6 +25,8 @@ import type { DeviceProfile, HostProfile, MatmulPoint, ProfileSet } from './prof
 const DTYPE_FALLBACK: Readonly<Record<string, readonly string[]>> = {
   Q4_0: ['Q4_1', 'Q8_0'], Q5_0: ['Q4_1', 'Q8_0'], Q5_1: ['Q4_1', 'Q8_0'], Q4_1: ['Q4_0', 'Q8_0'],
   Q5_K: ['Q4_K', 'Q8_0'], Q6_K: ['Q4_K', 'Q8_0'], Q4_K: ['Q5_K', 'Q8_0'], BF16: ['F16', 'F32'], F16: ['F32'], Q8_0: ['F16'],
+  // batched vision matmuls (src/models/vision/cost.ts): the device's GEMM figures where measured, else its matmul's
+  'F32.gemm': ['F32'], 'F16.gemm': ['F16', 'F32'],
 };
 
 function interp(x: number, x0: number, x1: number, y0: number, y1: number): number {
@@ -117,9 +119,10 @@ function phaseMs(p: DeviceProfile, ph: PhaseLike, host?: HostProfile): number | 
   return ms;
 }
 
-/** Stored bytes of a `dtype` weight `[nOut, nIn]` (ggml block sizes; F32 size for unknown names). */
+/** Stored bytes of a `dtype` weight `[nOut, nIn]` (ggml block sizes, a `.kernel` suffix ignored; F32 size for unknown names). */
 export function weightBytes(dtype: string, nOut: number, nIn: number): number {
-  for (const [, t] of GGML_TYPES) if (t.name === dtype) return Math.ceil((nIn / t.blockSize) * t.typeSize) * nOut;
+  const name = dtype.split('.')[0];
+  for (const [, t] of GGML_TYPES) if (t.name === name) return Math.ceil((nIn / t.blockSize) * t.typeSize) * nOut;
   return nOut * nIn * 4;
 }
 

@@ -181,6 +181,27 @@ export async function measureDevice(device: MatmulDeviceName, opts: MeasureOptio
       await m.dispose();
     }
   }
+  if (device === 'cpu') {
+    // The vision encoder's batched F32/F16 matmuls (≥ 8 tokens) run the blocked GEMM of
+    // native/sf_vit.c, not `matmul` (src/models/vision/kernels.ts): measured as dtypes `F32.gemm`
+    // / `F16.gemm` at the same sizes and the batched token counts (the cost model falls back to
+    // F32 / F16 where absent, e.g. on wasm, whose vision matmuls are its plain matmul).
+    const { nativeVisionKernels } = await import('../models/vision/kernels.js');
+    const { quantizeWeights } = await import('./device-matmul.js');
+    const vk = nativeVisionKernels();
+    for (const dtype of dtypes.filter((d) => d === 'F32' || d === 'F16')) {
+      for (const [nOut, nIn] of sizes) {
+        const w = await quantizeWeights(dtype, randomFloats(nOut * nIn, nOut + nIn, 0.05), nOut, nIn);
+        for (const nTok of nToks.filter((t) => t >= 8)) {
+          const x = randomFloats(nTok * nIn, nTok), y = new Float32Array(nTok * nOut);
+          const ms = await timeMedian(() => vk.matmul(dtype === 'F32' ? 0 : 1, w, nOut, nIn, x, nTok, y), minMs);
+          const gflops = (2 * nOut * nIn * nTok) / (ms * 1e6);
+          matmul.push({ dtype: `${dtype}.gemm`, nOut, nIn, nTok, ms, gflops });
+          log(`${device} vision gemm ${dtype} ${nOut}x${nIn} nTok=${nTok}: ${ms.toFixed(3)} ms, ${gflops.toFixed(2)} GFLOP/s`);
+        }
+      }
+    }
+  }
   const memGBs = await measureMemGBs(device, threads, minMs);
   log(`${device} memory-bound: ${memGBs.toFixed(2)} GB/s`);
   const tiny = await prepareMatmul(device, 'F32', randomFloats(32 * 32, 3), 32, 32, { threads });

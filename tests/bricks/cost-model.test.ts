@@ -94,8 +94,10 @@ test('vision cost: stored dtypes (patch kernel as F16), matmul FLOPs, tiles and 
   const dt = visionDtypesFromGGUF(f);
   assert.deepEqual(dt, { patch: 'F16', block: 'F32', projector: 'F32' });
   const tile = visionTileCost(cfg, 1000, dt);
-  // 36 patches of 16×16×3 → 64: one F16 matmul of 2·36·768·64 FLOPs
-  assert.deepEqual(tile.matmuls![0], { dtype: 'F16', nOut: 64, nIn: 768, nTok: 36, count: 1 });
+  // 36 patches of 16×16×3 → 64: one F16 matmul of 2·36·768·64 FLOPs, batched (≥ 8 tokens): the GEMM figures
+  assert.deepEqual(tile.matmuls![0], { dtype: 'F16.gemm', nOut: 64, nIn: 768, nTok: 36, count: 1 });
+  // the projector's 9 tokens too; nothing below 8 tokens here
+  assert.ok(tile.matmuls!.every((m) => m.dtype.endsWith('.gemm')));
   assert.equal(tile.flops, tile.matmuls!.reduce((a, m) => a + 2 * m.count * m.nOut * m.nIn * m.nTok, 0));
   assert.equal(tile.ops!.softmax, cfg.nHead * cfg.nLayerRun * 36 * 36);
   const work = preprocessWork(cfg, 192, 192, 'png');

@@ -55,7 +55,7 @@ test('a quick profile of cpu, wasm and onnx is a valid schema-v2 file', async ()
   });
   assert.equal(p.version, PROFILE_VERSION);
   assert.deepEqual(Object.keys(p.devices), ['cpu', 'wasm', 'onnx']);
-  assert.equal(p.devices.cpu!.matmul.length, 6); // 3 dtypes × 1 size × 2 token counts
+  assert.equal(p.devices.cpu!.matmul.length, 6 + 1); // 3 dtypes × 1 size × 2 token counts + the F32 vision GEMM at nTok 8
   assert.equal(p.devices.wasm!.matmul.length, 6);
   assert.equal(p.devices.onnx!.matmul.length, 2); // ONNX: F32 only of these
   for (const d of Object.values(p.devices)) for (const m of d.matmul) assert.ok(m.gflops > 0 && m.ms > 0);
@@ -63,6 +63,7 @@ test('a quick profile of cpu, wasm and onnx is a valid schema-v2 file', async ()
   assert.equal(p.transfers.length, 3 * 2 + 9);
   for (const d of ['cpu', 'wasm']) for (const op of ['rope', 'glu', 'attention', 'rmsNorm', 'softmax', 'gelu']) assert.ok(p.devices[d]!.opNs![op]! > 0, `${d} ${op}`);
   assert.equal(p.devices.onnx!.opNs, undefined);
+  assert.ok(p.devices.cpu!.matmul.some((m) => m.dtype === 'F32.gemm' && m.nTok === 8), 'cpu: the vision GEMM measured at the batched token count');
   for (const op of ['decodeCall', 'decodePng', 'decodeJpeg', 'resizeH', 'resizeV', 'normalize', 'layerNorm', 'elementwise', 'softmaxTs']) {
     assert.ok(p.hostOps!.opNs[op]! >= 0 && Number.isFinite(p.hostOps!.opNs[op]!), op);
   }

@@ -82,6 +82,12 @@ export function visionTileCost(cfg: VisionConfig, weightBytes: number, dtypes: V
     projElems = 2 * nPatch * d;
     launches += 1;
   }
+  // F32/F16 products of ≥ 8 tokens take the batched GEMM path of the kernel provider (kernels.ts):
+  // priced as dtype `F32.gemm` / `F16.gemm` (the device's figures where profiled, else its matmul's)
+  for (let i = 0; i < mm.length; i++) {
+    const w = mm[i]!;
+    if (w.nTok >= 8 && (w.dtype === 'F32' || w.dtype === 'F16')) mm[i] = { ...w, dtype: `${w.dtype}.gemm` };
+  }
   const flops = mm.reduce((a, w) => a + 2 * w.count * w.nOut * w.nIn * w.nTok, 0);
   const geluN = n * ff;
   const geluKernel = (geluN >= GELU_KERNEL_MIN ? L * geluN : 0) + (projGelu >= GELU_KERNEL_MIN ? projGelu : 0);
