@@ -606,6 +606,36 @@ static inline float dot1_q4_0_rows(int n, const uint8_t *w, const int16_t *q) {
   return sumf;
 }
 
+static inline float dot1_q5_0_rows(int n, const uint8_t *w, const int16_t *q) {
+  const float *ad = (const float *)(q + n);
+  const int nb = n / SF_QK;
+  const size_t B = sizeof(sf_block_q5_0);
+  const kc_t K = kc_load();
+  float sumf = 0;
+  int ib = 0;
+  for (; ib + 4 <= nb; ib += 4) {
+    v128_t a[4];
+    for (int k = 0; k < 4; k++) {
+      const int16_t *y = q + 32 * (ib + k);
+      const uint8_t *b = w + (ib + k) * B;
+      a[k] = q5_dot(wasm_v128_load(b + 6), sf_load_qh(b + 2), K.b0f, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24));
+    }
+    const v128_t isum = wasm_f32x4_convert_i32x4(hsum4_i32x4(a[0], a[1], a[2], a[3]));
+    const v128_t d = fp16x4_to_f32(gather4_u16(w + ib * B, B, 0), &K);
+    /* scalar: sumf += (d_w * d_a) * (float)isum, block by block */
+    sumf = add4_in_order(sumf, wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_v128_load(ad + ib)), isum));
+  }
+  for (; ib < nb; ib++) {
+    const int16_t *y = q + 32 * ib;
+    const uint8_t *b = w + ib * B;
+    const int32_t isum = hsum_i32x4(q5_dot(wasm_v128_load(b + 6), sf_load_qh(b + 2), K.b0f, wasm_v128_load(y), wasm_v128_load(y + 8), wasm_v128_load(y + 16), wasm_v128_load(y + 24)));
+    uint16_t h;
+    __builtin_memcpy(&h, b, 2);
+    sumf += (sf_fp16_to_fp32(h) * ad[ib]) * (float)isum;
+  }
+  return sumf;
+}
+
 #define ROWS_SEQ(name, one)                                                               \
   static void name(int n, const void *vw, size_t w_row, const void *vp, float *out) {    \
     const uint8_t *w = vw;                                                                \
@@ -614,11 +644,12 @@ static inline float dot1_q4_0_rows(int n, const uint8_t *w, const int16_t *q) {
 ROWS_SEQ(seq4_q4_0, dot1_q4_0_rows)
 ROWS_SEQ(seq4_q4_1, dot1_q4_1_rows)
 ROWS_SEQ(seq4_q8_0, dot1_q8_0_rows)
+ROWS_SEQ(seq4_q5_0, dot1_q5_0_rows)
 
 const sf_simd128_rows *sf_simd128_rows_for(int type) {
   static const sf_simd128_rows q4_0 = {dot4_q4_0, seq4_q4_0, NULL, prep_size_q8, prep_q8_0_nib}, q4_1 = {dot4_q4_1, seq4_q4_1, dot4x2_q4_1, prep_size_q8, prep_q8_1_nib},
                                q8_0 = {dot4_q8_0, seq4_q8_0, NULL, prep_size_q8, prep_q8_0},
-                               q5_0 = {dot4_q5_0, dot4_q5_0, NULL, prep_size_q8, prep_q8_0};
+                               q5_0 = {dot4_q5_0, seq4_q5_0, NULL, prep_size_q8, prep_q8_0};
   switch (type) {
     case SF_Q4_0: return &q4_0;
     case SF_Q4_1: return &q4_1;
