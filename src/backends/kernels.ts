@@ -9,7 +9,16 @@ import { BackendError } from '../core/errors.js';
 /** Kernels used by src/models/transformer.ts; shapes and dtypes as documented on NativeKernels. */
 export type LayerKernels = Pick<NativeKernels, 'matmul' | 'getRows' | 'rope' | 'attention' | 'swiglu' | 'geglu' | 'setThreads'> &
   /** Optional fused kernels; the transformer falls back to the calls above when absent. */
-  Partial<Pick<NativeKernels, 'rmsNorm' | 'matmulMulti'>>;
+  Partial<Pick<NativeKernels, 'rmsNorm' | 'matmulMulti'>> & {
+    /**
+     * Optional: a zeroed float32 buffer of `n` elements that the kernels use in place (the WASM
+     * backend's linear memory: activations and the KV cache then need no copies per call). Plain
+     * Float32Arrays work with every kernel too.
+     */
+    allocF32?(n: number): Float32Array;
+    /** Optional: frees a buffer from `allocF32` now; it must not be used afterwards. */
+    freeF32?(a: Float32Array): void;
+  };
 
 /** Names accepted by `--backend` / `LoadOptions.backend`. */
 export type BackendName = 'cpu' | 'wasm';

@@ -36,18 +36,24 @@ class Scratch {
   readonly g: Float32Array; // [n, ff]
   readonly u: Float32Array; // [n, ff]
   readonly ids: Int32Array;
-  constructor(readonly n: number, c: LLMConfig) {
+  /** @param alloc zeroed float32 buffers (the kernels' allocF32 where they have one) */
+  constructor(readonly n: number, c: LLMConfig, alloc: (n: number) => Float32Array) {
     const d = c.nEmbd;
-    this.x = new Float32Array(n * d);
-    this.h = new Float32Array(n * d);
-    this.q = new Float32Array(n * c.nHead * c.headDimK);
-    this.k = new Float32Array(n * c.nHeadKv * c.headDimK);
-    this.v = new Float32Array(n * c.nHeadKv * c.headDimV);
-    this.att = new Float32Array(n * c.nHead * c.headDimV);
-    this.o = new Float32Array(n * d);
-    this.g = new Float32Array(n * c.nFF);
-    this.u = new Float32Array(n * c.nFF);
+    this.x = alloc(n * d);
+    this.h = alloc(n * d);
+    this.q = alloc(n * c.nHead * c.headDimK);
+    this.k = alloc(n * c.nHeadKv * c.headDimK);
+    this.v = alloc(n * c.nHeadKv * c.headDimV);
+    this.att = alloc(n * c.nHead * c.headDimV);
+    this.o = alloc(n * d);
+    this.g = alloc(n * c.nFF);
+    this.u = alloc(n * c.nFF);
     this.ids = new Int32Array(n);
+  }
+
+  /** The float buffers (for freeing). */
+  floats(): Float32Array[] {
+    return [this.x, this.h, this.q, this.k, this.v, this.att, this.o, this.g, this.u];
   }
 }
 
@@ -62,7 +68,8 @@ export interface TransformerOptions {
 /** A decoder-only LM on the CPU backend. */
 export class Transformer implements CausalLM {
   readonly nCtx: number;
-  private readonly cache: KVCache;
+  /** The KV cache, made on first use (again after dispose()). */
+  private kv: KVCache | null = null;
   private readonly kern: LayerKernels;
   private scratch: Scratch | null = null;
   private readonly ropeGlobal: NativeRopeParams;
@@ -76,7 +83,6 @@ export class Transformer implements CausalLM {
   constructor(readonly config: LLMConfig, readonly weights: DecoderWeights, readonly tokenizer: Tokenizer, opts: TransformerOptions = {}) {
     const c = config;
     this.nCtx = Math.max(1, Math.min(opts.nCtx ?? 4096, c.nCtxTrain));
-    this.cache = new KVCache(c.nLayer, this.nCtx, c.nHeadKv * c.headDimK, c.nHeadKv * c.headDimV);
     this.kern = opts.kernels ?? native();
     const { global, local } = ropeParamsOf(c, weights.ropeFreqs);
     this.ropeGlobal = toNativeRope(global);
@@ -88,22 +94,38 @@ export class Transformer implements CausalLM {
     };
   }
 
+  /** Zeroed float32 buffers: in the kernels' own memory where they offer it (no copies per call). */
+  private readonly alloc = (n: number): Float32Array => (this.kern.allocF32 ? this.kern.allocF32(n) : new Float32Array(n));
+
+  private get cache(): KVCache {
+    const c = this.config;
+    return (this.kv ??= new KVCache(c.nLayer, this.nCtx, c.nHeadKv * c.headDimK, c.nHeadKv * c.headDimV, this.alloc));
+  }
+
   get nPast(): number {
-    return this.cache.length;
+    return this.kv ? this.kv.length : 0;
   }
 
   /** Bytes of the KV cache. */
   get kvBytes(): number {
-    return this.cache.bytes;
+    const c = this.config;
+    return c.nLayer * this.nCtx * c.nHeadKv * (c.headDimK + c.headDimV) * 4;
   }
 
   truncate(n: number): void {
-    if (n < 0 || n > this.cache.length) throw new RequestError('BAD_TRUNCATE', `cannot truncate a cache of ${this.cache.length} tokens to ${n}`);
-    this.cache.length = n;
+    if (n < 0 || n > this.nPast) throw new RequestError('BAD_TRUNCATE', `cannot truncate a cache of ${this.nPast} tokens to ${n}`);
+    if (this.kv) this.kv.length = n;
   }
 
+  /** Frees the scratch buffers and the KV cache (nPast becomes 0; a later forward starts a new cache). */
   dispose(): void {
+    const free = this.kern.freeF32?.bind(this.kern);
+    if (free) {
+      for (const a of this.scratch?.floats() ?? []) free(a);
+      for (const a of [...(this.kv?.k ?? []), ...(this.kv?.v ?? [])]) free(a);
+    }
     this.scratch = null;
+    this.kv = null;
   }
 
   /** True when layer `il` uses the sliding window (gemma3 pattern rule). */
@@ -139,8 +161,8 @@ export class Transformer implements CausalLM {
 
   /** @throws RequestError (`CONTEXT_OVERFLOW`) when n more tokens do not fit in the KV cache. */
   private checkRoom(n: number): void {
-    if (this.cache.length + n > this.nCtx) {
-      throw new RequestError('CONTEXT_OVERFLOW', `${this.cache.length} cached + ${n} new tokens exceed the context size ${this.nCtx}`);
+    if (this.nPast + n > this.nCtx) {
+      throw new RequestError('CONTEXT_OVERFLOW', `${this.nPast} cached + ${n} new tokens exceed the context size ${this.nCtx}`);
     }
   }
 
@@ -223,7 +245,10 @@ export class Transformer implements CausalLM {
   private ubatch(tokens: ArrayLike<number> | null, embd: Float32Array | null, nonCausal: boolean, s: number, m: number, logits: Float32Array | null, all: boolean): void {
     const c = this.config;
     const w = this.weights;
-    if (!this.scratch || this.scratch.n < m) this.scratch = new Scratch(Math.min(MAX_UBATCH, Math.max(m, 16)), c);
+    if (!this.scratch || this.scratch.n < m) {
+      for (const a of this.scratch?.floats() ?? []) this.kern.freeF32?.(a);
+      this.scratch = new Scratch(Math.min(MAX_UBATCH, Math.max(m, 16)), c, this.alloc);
+    }
     const S = this.scratch;
     const d = c.nEmbd;
     const pos0 = this.cache.length;

@@ -16,10 +16,13 @@ export class KVCache {
   /**
    * @param nLayer layers; @param nCtx positions; @param kDim nHeadKv*headDimK; @param vDim nHeadKv*headDimV
    * Memory: nLayer * nCtx * (kDim + vDim) * 4 bytes.
+   * @param alloc allocator of the zeroed buffers (default `new Float32Array(n)`; a kernel set's
+   *   `allocF32` puts them where its attention reads them without a copy)
    */
-  constructor(readonly nLayer: number, readonly nCtx: number, readonly kDim: number, readonly vDim: number) {
-    this.k = Array.from({ length: nLayer }, () => new Float32Array(nCtx * kDim));
-    this.v = Array.from({ length: nLayer }, () => new Float32Array(nCtx * vDim));
+  constructor(readonly nLayer: number, readonly nCtx: number, readonly kDim: number, readonly vDim: number,
+    alloc: (n: number) => Float32Array = (n) => new Float32Array(n)) {
+    this.k = Array.from({ length: nLayer }, () => alloc(nCtx * kDim));
+    this.v = Array.from({ length: nLayer }, () => alloc(nCtx * vDim));
   }
 
   /**

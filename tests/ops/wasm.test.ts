@@ -10,10 +10,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { GGMLType, rowBytes, typeName } from '../../src/core/ggml-type.js';
+import { GGMLType, rowBytes, typeInfo, typeName } from '../../src/core/ggml-type.js';
 import { native, nativeAvailable, type NativeRopeParams } from '../../src/backends/cpu/native.js';
 import { wasmAvailable, wasmKernels, wasmModulePath } from '../../src/backends/wasm/index.js';
-import { gaussian, ROOT, withScalarPath } from './helpers.js';
+import { gaussian, randomBlocks, ROOT, withScalarPath } from './helpers.js';
 
 const skip = !wasmAvailable()
   ? `${wasmModulePath()} is missing: run scripts/build-wasm.sh (needs clang and lld)`
@@ -46,7 +46,10 @@ test('wasm matmul = native scalar matmul, bit for bit, for every weight type', {
   const types = w.weightTypes();
   t.diagnostic(`weight types: ${types.map(typeName).join(' ')}; SIMD128 dots: ${w.simdTypes().map(typeName).join(' ')}`);
   for (const type of types) {
-    for (const [nOut, nIn, nTok] of [[37, 512, 1], [16, 768, 5], [9, 256, 33]] as const) {
+    // 576 = 18 blocks of 32: the decode (one-token, row-sequential) kernels' tail after groups of four blocks
+    const shapes: [number, number, number][] = [[37, 512, 1], [16, 768, 5], [9, 256, 33]];
+    if (576 % typeInfo(type).blockSize === 0) shapes.push([13, 576, 1]);
+    for (const [nOut, nIn, nTok] of shapes) {
       const w0 = gaussian(nOut * nIn, 11 + type);
       const wq = new Uint8Array(rowBytes(type, nIn) * nOut);
       k.quantize(type, w0, nOut * nIn, wq);
@@ -140,6 +143,62 @@ test('wasm swiglu / geglu ≈ native', { skip }, async (t) => {
     w[op](gi, u, gi, n);
     assert.ok(bitsEqual(gi, a));
   }
+});
+
+test('wasm allocF32 buffers are used in place and give the bits of plain arrays (aliasing and overlap included)', { skip }, async () => {
+  const w = await wasmKernels();
+  assert.equal(w.shared, true);
+  const lin = (src: Float32Array): Float32Array => {
+    const a = w.allocF32(src.length);
+    a.set(src);
+    return a;
+  };
+  // matmul / matmulMulti: x and y in linear memory (Q4_1: four-row SIMD kernel; Q6_K: one-row)
+  for (const type of [GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q6_K]) {
+    const nIn = 256, nTok = 3, n0 = 37, n1 = 8;
+    const w0 = randomBlocks(type, n0 * nIn, 5 + type), w1 = randomBlocks(type, n1 * nIn, 9 + type);
+    const x = gaussian(nTok * nIn, 21);
+    const ref0 = new Float32Array(nTok * n0), ref1 = new Float32Array(nTok * n1);
+    w.matmulMulti(type, nIn, x, nTok, w0, n0, ref0, w1, n1, ref1);
+    const xl = lin(x), y0 = w.allocF32(nTok * n0), y1 = w.allocF32(nTok * n1);
+    w.matmulMulti(type, nIn, xl, nTok, w0, n0, y0, w1, n1, y1);
+    assert.ok(bitsEqual(y0, ref0) && bitsEqual(y1, ref1), `${typeName(type)} matmulMulti in place`);
+    const y = w.allocF32(nTok * n0);
+    w.matmul(type, w0, n0, nIn, xl, nTok, y);
+    assert.ok(bitsEqual(y, ref0), `${typeName(type)} matmul in place`);
+    // output overlapping the input: computed from the unmodified input, then copied
+    const both = w.allocF32(nTok * nIn + nTok * n0);
+    both.set(x);
+    w.matmul(type, w0, n0, nIn, both.subarray(0, nTok * nIn), nTok, both.subarray(nTok * nIn - 5));
+    assert.ok(bitsEqual(both.subarray(nTok * nIn - 5, nTok * nIn - 5 + nTok * n0), ref0), `${typeName(type)} matmul with overlapping output`);
+    for (const a of [xl, y0, y1, y, both]) w.freeF32(a);
+  }
+  // attention on a KV cache and q/out in linear memory, decode and prefill
+  const nHead = 4, nHeadKv = 2, dk = 64, dv = 64, nCtx = 200;
+  const k = gaussian(nCtx * nHeadKv * dk, 31), vt = gaussian(nHeadKv * dv * nCtx, 32);
+  const kl = lin(k), vl = lin(vt);
+  for (const [nTok, pos0] of [[1, 150], [5, 70]] as const) {
+    const q = gaussian(nTok * nHead * dk, 33 + nTok);
+    const shape = { nTok, pos0, nHead, nHeadKv, headDimK: dk, headDimV: dv, nCtx, scale: 1 / 8, window: 0 };
+    const ref = new Float32Array(nTok * nHead * dv);
+    w.attention(q, k, vt, ref, shape);
+    const out = w.allocF32(ref.length);
+    w.attention(lin(q), kl, vl, out, shape);
+    assert.ok(bitsEqual(out, ref), `attention nTok=${nTok} in place`);
+  }
+  // rope in place; swiglu with out aliasing g
+  const rp: NativeRopeParams = { mode: 2, nDims: 64, freqBase: 10000, freqScale: 1, extFactor: 0, attnFactor: 1, betaFast: 32, betaSlow: 1, nCtxOrig: 4096, freqFactors: null };
+  const x = gaussian(3 * 4 * 64, 41), xr = x.slice(), xl = lin(x);
+  w.rope(xr, 3, 4, 64, 17, rp);
+  w.rope(xl, 3, 4, 64, 17, rp);
+  assert.ok(bitsEqual(xl, xr), 'rope in place');
+  const g = gaussian(5000, 42), u = gaussian(5000, 43), gr = new Float32Array(5000);
+  w.swiglu(g, u, gr, 5000);
+  const gl = lin(g);
+  w.swiglu(gl, lin(u), gl, 5000);
+  assert.ok(bitsEqual(gl, gr), 'swiglu in place (out = g)');
+  // freeF32 ignores arrays it did not allocate
+  w.freeF32(new Float32Array(4));
 });
 
 const SMOLLM2 = join(ROOT, '.cache', 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');

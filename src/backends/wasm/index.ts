@@ -7,8 +7,10 @@
  * float reordering.
  *
  * Memory: weights are copied into linear memory once per weight buffer (cached by Uint8Array
- * identity, freed when the array is garbage-collected); activations go through reusable scratch
- * regions; memory grows as needed up to wasm32's 4 GiB.
+ * identity, freed when the array is garbage-collected); `allocF32` hands out float buffers in
+ * linear memory (the transformer's activations and KV cache) that every kernel reads and writes in
+ * place; other arrays go through reusable scratch regions (copied in and out); memory grows as
+ * needed up to wasm32's 4 GiB.
  *
  * Threads: the module imports a shared `WebAssembly.Memory`; `setThreads(n)` starts n-1 workers
  * (src/backends/wasm/threads.ts) that instantiate the same module on that memory and share every
@@ -87,6 +89,15 @@ export interface WasmKernels extends LayerKernels {
   /** Matmuls of one weight type sharing X in one job (as NativeKernels.matmulMulti). */
   matmulMulti(type: number, nIn: number, x: Float32Array, nTok: number, w0: Uint8Array, nOut0: number, y0: Float32Array,
     w1: Uint8Array, nOut1: number, y1: Float32Array, w2?: Uint8Array | null, nOut2?: number, y2?: Float32Array | null): void;
+  /**
+   * A zeroed float32 buffer of `n` elements in linear memory (shared memory only; elsewhere, or
+   * when linear memory is exhausted, a plain Float32Array): every kernel reads and writes such
+   * arrays (and their subarrays) in place instead of copying them in and out. Freed when the
+   * returned array is garbage-collected, or by {@link freeF32}.
+   */
+  allocF32(n: number): Float32Array;
+  /** Frees an array from {@link allocF32} now (no-op for other arrays); it must not be used afterwards. */
+  freeF32(a: Float32Array): void;
   /** Stops the workers and waits for them to exit (≤ 2 s); setThreads starts new ones afterwards. */
   close(): Promise<void>;
   /**
@@ -134,6 +145,10 @@ class WasmKernelSet implements WasmKernels {
   private readonly weights = new WeakMap<Uint8Array, number>();
   private readonly freeWeights = new FinalizationRegistry<number>((p) => this.ex.sf_free(p));
   private readonly slots = new Map<string, { ptr: number; bytes: number }>();
+  /** `memory.buffer` objects that allocF32 made views on: any Float32Array on one of them is linear memory. */
+  private readonly ownBufs = new WeakSet<object>();
+  private readonly viewPtr = new WeakMap<Float32Array, number>();
+  private readonly freeViews = new FinalizationRegistry<number>((p) => this.ex.sf_free(p));
 
   constructor(
     private readonly ex: Exports,
@@ -165,6 +180,54 @@ class WasmKernelSet implements WasmKernels {
     const p = this.slot(name, (n + extraFloats) * 4);
     new Float32Array(this.memory.buffer, p, n).set(n === src.length ? src : src.subarray(0, n));
     return p;
+  }
+
+  /** Byte address of `a` when it is a view of linear memory (from allocF32), else -1. */
+  private at(a: Float32Array): number {
+    return this.ownBufs.has(a.buffer) ? a.byteOffset : -1;
+  }
+
+  /** Address of `n` input floats: `src` itself when it lives in linear memory, else a copy in scratch `name`. */
+  private inp(name: string, src: Float32Array, n: number): number {
+    const p = this.at(src);
+    return p >= 0 ? p : this.put(name, src, n);
+  }
+
+  /**
+   * Address for `n` output floats: `dst` itself when it lives in linear memory and does not overlap
+   * the input at `[in0, in1)` bytes, else scratch `name` (copied out by {@link out}).
+   */
+  private outp(name: string, dst: Float32Array, n: number, in0 = 0, in1 = 0): number {
+    const p = this.at(dst);
+    if (p >= 0 && (p + n * 4 <= in0 || p >= in1)) return p;
+    return this.slot(name, n * 4);
+  }
+
+  /** Copies `n` floats at `p` into `dst` unless `p` is `dst` itself. */
+  private out(p: number, dst: Float32Array, n: number): void {
+    if (p !== this.at(dst)) dst.set(this.f32(p, n));
+  }
+
+  allocF32(n: number): Float32Array {
+    checkCount('allocF32', 'n', n);
+    if (!this.shared || n === 0 || n * 4 > MAX_U32) return new Float32Array(n);
+    const p = this.ex.sf_alloc(n * 4) >>> 0;
+    if (!p) return new Float32Array(n);
+    const buf = this.memory.buffer;
+    this.ownBufs.add(buf);
+    const a = new Float32Array(buf, p, n);
+    a.fill(0);
+    this.viewPtr.set(a, p);
+    this.freeViews.register(a, p, a);
+    return a;
+  }
+
+  freeF32(a: Float32Array): void {
+    const p = this.viewPtr.get(a);
+    if (p === undefined) return;
+    this.viewPtr.delete(a);
+    this.freeViews.unregister(a);
+    this.ex.sf_free(p);
   }
 
   private f32(p: number, n: number): Float32Array {
@@ -203,12 +266,12 @@ class WasmKernelSet implements WasmKernels {
     if (y.length < nTok * nOut) argError(`${fn}: y has ${y.length} floats, need nTok*nOut = ${nTok * nOut}`);
     if (nOut === 0 || nTok === 0) return;
     const pw = this.weight(w);
-    const px = this.put('x', x, nTok * nIn);
-    const py = this.slot('y', nTok * nOut * 4);
+    const px = this.inp('x', x, nTok * nIn);
+    const py = this.outp('y', y, nTok * nOut, px, px + nTok * nIn * 4);
     const rc = this.ex.sf_wasm_matmul(type, pw, nOut, nIn, px, nTok, py);
     if (rc === -2) this.oom('matmul activations', nTok * nIn);
     if (rc !== 0) argError(`${fn}: bad arguments (type ${type}, nIn ${nIn})`);
-    y.set(this.f32(py, nTok * nOut));
+    this.out(py, y, nTok * nOut);
   }
 
   getRows(type: number, w: Uint8Array, nIn: number, ids: Int32Array, out: Float32Array): void {
@@ -226,9 +289,9 @@ class WasmKernelSet implements WasmKernels {
     const pw = this.weight(w);
     const pi = this.slot('ids', ids.length * 4);
     new Int32Array(this.memory.buffer, pi, ids.length).set(ids);
-    const po = this.slot('rows', ids.length * nIn * 4);
+    const po = this.outp('rows', out, ids.length * nIn);
     this.ex.sf_wasm_get_rows(type, pw, nIn, pi, ids.length, po);
-    out.set(this.f32(po, ids.length * nIn));
+    this.out(po, out, ids.length * nIn);
   }
 
   rope(x: Float32Array, nTok: number, nHeads: number, headDim: number, pos0: number, p: NativeRopeParams): void {
@@ -240,11 +303,11 @@ class WasmKernelSet implements WasmKernels {
     if (x.length < n) argError(`${fn}: x has ${x.length} floats, need ${n}`);
     if (p.freqFactors && p.freqFactors.length < p.nDims / 2) argError(`${fn}: freqFactors has ${p.freqFactors.length} floats, need nDims/2`);
     if (n === 0) return;
-    const px = this.put('rope', x, n);
-    const pf = p.freqFactors ? this.put('ff', p.freqFactors, p.nDims / 2) : 0;
+    const px = this.inp('rope', x, n);
+    const pf = p.freqFactors ? this.inp('ff', p.freqFactors, p.nDims / 2) : 0;
     this.ex.sf_wasm_rope(px, nTok, nHeads, headDim, pos0, p.mode, p.nDims, p.nCtxOrig, p.freqBase, p.freqScale, p.extFactor,
       p.attnFactor, p.betaFast, p.betaSlow, pf);
-    x.set(this.f32(px, n));
+    this.out(px, x, n);
   }
 
   attention(q: Float32Array, k: Float32Array, vT: Float32Array, out: Float32Array, s: NativeAttentionShape): void {
@@ -262,27 +325,39 @@ class WasmKernelSet implements WasmKernels {
     // The kernel reads K rows [0, used) and V^T columns [0, e), e = min(n_kv, ceil64(used)): copy those only.
     const nKv = this.ex.sf_wasm_n_kv(nCtx, used);
     const e = Math.min(nKv, Math.ceil(used / 64) * 64);
-    const pq = this.put('q', q, nTok * nHead * dk);
-    const pk = this.put('k', k, used * nHeadKv * dk);
+    // K, V^T and q are read only: linear-memory arrays are used in place (the KV cache of a
+    // transformer whose kernels allocated it), others copied in.
+    const pq = this.inp('q', q, nTok * nHead * dk);
+    const pk = this.inp('k', k, used * nHeadKv * dk);
     const rows = nHeadKv * dv;
-    const pv = this.slot('vt', rows * nCtx * 4);
-    const vm = this.f32(pv, rows * nCtx);
-    for (let r = 0; r < rows; r++) vm.set(vT.subarray(r * nCtx, r * nCtx + e), r * nCtx);
-    const po = this.slot('att', nTok * nHead * dv * 4);
+    let pv = this.at(vT);
+    if (pv < 0) {
+      pv = this.slot('vt', rows * nCtx * 4);
+      const vm = this.f32(pv, rows * nCtx);
+      for (let r = 0; r < rows; r++) vm.set(vT.subarray(r * nCtx, r * nCtx + e), r * nCtx);
+    }
+    const nOut = nTok * nHead * dv;
+    let po = this.outp('att', out, nOut, pq, pq + nTok * nHead * dk * 4);
+    if (po === this.at(out) && ((po < pk + used * nHeadKv * dk * 4 && po + nOut * 4 > pk) || (po < pv + rows * nCtx * 4 && po + nOut * 4 > pv))) {
+      po = this.slot('att', nOut * 4);
+    }
     const rc = this.ex.sf_wasm_attention(pq, pk, pv, po, nTok, pos0, nHead, nHeadKv, dk, dv, nCtx, s.window, s.scale);
     if (rc !== 0) this.oom('attention scratch', 8 * (nKv + 64));
-    out.set(this.f32(po, nTok * nHead * dv));
+    this.out(po, out, nOut);
   }
 
   private glu(fn: 'swiglu' | 'geglu', g: Float32Array, u: Float32Array, out: Float32Array, n: number): void {
     checkCount(fn, 'n', n);
     if (g.length < n || u.length < n || out.length < n) argError(`${fn}: g, u and out need ${n} floats`);
     if (n === 0) return;
-    const pg = this.put('g', g, n);
-    const pu = this.put('u', u, n);
-    if (fn === 'swiglu') this.ex.sf_wasm_swiglu(n, pg, pg, pu);
-    else this.ex.sf_wasm_geglu(n, pg, pg, pu);
-    out.set(this.f32(pg, n));
+    const pg = this.inp('g', g, n);
+    const pu = this.inp('u', u, n);
+    // y may alias g or u (element-wise); any other overlap goes through scratch
+    let py = this.outp('glu', out, n);
+    if (py !== pg && py !== pu && py === this.at(out) && ((py < pg + n * 4 && py + n * 4 > pg) || (py < pu + n * 4 && py + n * 4 > pu))) py = this.slot('glu', n * 4);
+    if (fn === 'swiglu') this.ex.sf_wasm_swiglu(n, py, pg, pu);
+    else this.ex.sf_wasm_geglu(n, py, pg, pu);
+    this.out(py, out, n);
   }
 
   swiglu(g: Float32Array, u: Float32Array, out: Float32Array, n: number): void {
@@ -310,16 +385,17 @@ class WasmKernelSet implements WasmKernels {
     const pw0 = nOut0 > 0 ? this.weight(w0) : 0;
     const pw1 = nOut1 > 0 ? this.weight(w1) : 0;
     const pw2 = n2 > 0 ? this.weight(w2!) : 0;
-    const px = this.put('x', x, nTok * nIn);
-    const py0 = this.slot('y0', nTok * nOut0 * 4);
-    const py1 = this.slot('y1', nTok * nOut1 * 4);
-    const py2 = w2 && y2 ? this.slot('y2', nTok * n2 * 4) : 0;
+    const px = this.inp('x', x, nTok * nIn);
+    const xe = px + nTok * nIn * 4;
+    const py0 = this.outp('y0', y0, nTok * nOut0, px, xe);
+    const py1 = this.outp('y1', y1, nTok * nOut1, px, xe);
+    const py2 = w2 && y2 ? this.outp('y2', y2, nTok * n2, px, xe) : 0;
     const rc = this.ex.sf_wasm_matmul_multi(type, nIn, px, nTok, pw0, nOut0, py0, pw1, nOut1, py1, pw2, n2, py2);
     if (rc === -2) this.oom('matmul activations', nTok * nIn);
     if (rc !== 0) argError(`${fn}: bad arguments (type ${type}, nIn ${nIn})`);
-    if (nOut0 > 0) y0.set(this.f32(py0, nTok * nOut0));
-    if (nOut1 > 0) y1.set(this.f32(py1, nTok * nOut1));
-    if (n2 > 0) y2!.set(this.f32(py2, nTok * n2));
+    if (nOut0 > 0) this.out(py0, y0, nTok * nOut0);
+    if (nOut1 > 0) this.out(py1, y1, nTok * nOut1);
+    if (n2 > 0) this.out(py2, y2!, nTok * n2);
   }
 
   /** Checks one weight/output pair of matmulMulti. @throws TypeError/RangeError (argError) on bad sizes. */
