@@ -115,11 +115,13 @@ export function promptForwards(projector: string | undefined, tiles: number): nu
  * Cost of one query: prefill of `promptTokens` in `opts.prefillForwards` forward calls (each
  * running the output head on its last position, as llama.cpp) and `genTokens` decode steps of one
  * token each. Per forward and layer the decoder (src/models/transformer.ts) calls 2 norms, the
- * fused q/k/v and gate/up matmuls, 2 more matmuls, 2 ropes, attention and the GLU: ≈ 14 kernel
- * calls per layer + 4, each paying the device's launch overhead. Non-matmul kernels are `ops`
- * priced per element from the profile (`rope`: rotated floats; `glu`: outputs; `attention`: query·key
- * pairs × heads × (dK + dV); `rmsNorm`: normalized floats; `elementwise`: the sampler's pass over
- * the logits per generated token).
+ * fused q/k/v and gate/up matmuls, 2 more matmuls, 2 ropes, attention and the GLU (≈ 14 kernel
+ * calls) with TypeScript glue between them: that fixed cost is `ops.forwardLayer` (one unit per
+ * layer per forward call), priced by the profile's measurement on a synthetic decoder
+ * (src/bricks/profile-ops.ts `measureForwardOverhead`, launches included, so `launches` is 0 here).
+ * The size-dependent non-matmul kernels are `ops` priced per element (`rope`: rotated floats;
+ * `glu`: outputs; `attention`: query·key pairs × heads × (dK + dV); `rmsNorm`: normalized floats;
+ * `elementwise`: the sampler's pass over the logits per generated token).
  */
 export function lmCost(s: LmShape, promptTokens: number, genTokens: number, contextSize = 1024, opts: LmCostOptions = {}): BrickCost {
   const headsAttn = s.nHead * (s.headDimK + s.headDimV) * s.nLayer;
@@ -141,8 +143,8 @@ export function lmCost(s: LmShape, promptTokens: number, genTokens: number, cont
     name: 'prefill', tokens: P,
     flops: mmFlops(preMm),
     bytesMoved: mmBytes(preMm) + P * kvPerPos,
-    matmuls: preMm, launches: F * (14 * s.nLayer + 4),
-    ops: { ...perTok(P), attention: (headsAttn * P * (P + 1)) / 2 },
+    matmuls: preMm, launches: 0,
+    ops: { ...perTok(P), attention: (headsAttn * P * (P + 1)) / 2, forwardLayer: F * s.nLayer },
   };
   const G = Math.max(0, genTokens);
   const decMm: MatmulWork[] = [...wLayer(1, G), { ...s.outputMatmul, nTok: 1, count: G }];
@@ -155,8 +157,8 @@ export function lmCost(s: LmShape, promptTokens: number, genTokens: number, cont
     name: 'decode', tokens: G,
     flops: mmFlops(decMm),
     bytesMoved: mmBytes(decMm) + kvBytes + G * s.nVocab * 4 * 3,
-    matmuls: decMm, launches: G * (14 * s.nLayer + 4),
-    ops: { ...perTok(G), attention: headsAttn * pairs, elementwise: (G + 1) * s.nVocab },
+    matmuls: decMm, launches: 0,
+    ops: { ...perTok(G), attention: headsAttn * pairs, elementwise: (G + 1) * s.nVocab, forwardLayer: G * s.nLayer },
   };
   return {
     flops: prefill.flops + decode.flops, bytesMoved: prefill.bytesMoved + decode.bytesMoved,

@@ -8,7 +8,8 @@
  *   `attention` (8 queries at positions 56..63, 8 heads, dK = dV = 64: units = pairs × heads ×
  *   (dK + dV)), `rmsNorm` (8 × 512; the native kernel on cpu, nn/norm.ts on wasm, as the decoder
  *   calls them), `softmax` (64 × 64 rows; native/sf_vit.c on cpu, the TypeScript reference on wasm,
- *   as src/models/vision/kernels.ts), `gelu` (GeGLU kernel, 16384 elements);
+ *   as src/models/vision/kernels.ts), `gelu` (GeGLU kernel, 16384 elements), `forwardLayer` (per
+ *   layer of one decoder forward call: {@link measureForwardOverhead});
  * - host JavaScript (the same on every device's thread): `decodeCall` + `decodePng`/`decodeJpeg`
  *   (sharp decode of a synthetic photo-like image at 96² and 512², least squares: ns per call and
  *   per pixel), `resizeH` / `resizeV` (Pillow-exact resampler, ns per 3-channel tap of one pass, over a lanczos
@@ -62,7 +63,51 @@ export async function measureDeviceOps(device: 'cpu' | 'wasm', threads: number, 
   const vk = await visionKernelsFor(device);
   const s = randomFloats(64 * 64, 20);
   out.softmax = await nsPer(s.length, () => vk.softmaxRows(s.slice(), 64, 64, 0.125), minMs);
+  out.forwardLayer = await measureForwardOverhead(device, minMs);
   return out;
+}
+
+/**
+ * Per-layer overhead of one decoder forward on `device` (ns per layer per forward call), measured
+ * on a synthetic 4-layer llama-style decoder of width 32 (src/models/transformer.ts with random
+ * F32 weights, vocabulary 32), where the arithmetic is negligible: what remains is what every
+ * forward pays per layer whatever the model's size — the ≈ 14 kernel calls with their argument
+ * checks and copies, the TypeScript glue between them (views, residual adds, norms). One-token
+ * forwards at positions 0..31, the cache rewound between rounds.
+ */
+export async function measureForwardOverhead(device: 'cpu' | 'wasm', minMs: number): Promise<number> {
+  const { kernelsFor } = await import('../backends/kernels.js');
+  const { Transformer } = await import('../models/transformer.js');
+  const { F32TensorSource } = await import('../models/weights.js');
+  const { bindDecoderWeights } = await import('../models/load.js');
+  const d = 32, nLayer = 4, nVocab = 32, nFF = 64, hd = 16;
+  const config = {
+    arch: 'llama', name: 'profile-synthetic', nVocab, nCtxTrain: 64, nEmbd: d, nLayer, nHead: 2, nHeadKv: 2, headDimK: hd, headDimV: hd, nFF,
+    rmsEps: 1e-5, ropeType: 'norm' as const, ropeDim: hd, ropeFreqBase: 10000,
+    ropeScaling: { type: 'none' as const, factor: 1, originalContext: 64, yarnBetaFast: 32, yarnBetaSlow: 1, yarnExtFactor: -1, yarnAttnFactor: 1 },
+    slidingWindow: 0, swaPattern: 1, attnScale: 1 / Math.sqrt(hd), scaleQ: false, finalLogitSoftcap: 0, embedScale: false,
+    activation: 'silu' as const, qkNorm: false, postNorms: false, qkvBias: false, tiedEmbeddings: true,
+  };
+  const t = new Map<string, { dims: number[]; data: Float32Array }>();
+  let seed = 30;
+  const add = (name: string, dims: number[]): void => void t.set(name, { dims, data: randomFloats(dims.reduce((a, b) => a * b, 1), seed++, 0.1) });
+  add('token_embd.weight', [d, nVocab]);
+  add('output_norm.weight', [d]);
+  for (let i = 0; i < nLayer; i++) {
+    const p = `blk.${i}.`;
+    add(p + 'attn_norm.weight', [d]); add(p + 'ffn_norm.weight', [d]);
+    add(p + 'attn_q.weight', [d, d]); add(p + 'attn_k.weight', [d, d]); add(p + 'attn_v.weight', [d, d]); add(p + 'attn_output.weight', [d, d]);
+    add(p + 'ffn_gate.weight', [d, nFF]); add(p + 'ffn_up.weight', [d, nFF]); add(p + 'ffn_down.weight', [nFF, d]);
+  }
+  const k = await kernelsFor(device);
+  const m = new Transformer(config, bindDecoderWeights(new F32TensorSource(t), config), null as never, { kernels: k, nCtx: 64 });
+  const steps = 32;
+  const ms = await timeMedian(() => {
+    m.truncate(0);
+    for (let i = 0; i < steps; i++) m.forward([i % nVocab]);
+  }, minMs);
+  m.dispose();
+  return (ms * 1e6) / (steps * nLayer);
 }
 
 /** A smooth photo-like RGB test image (gradients + a little noise), `[h, w, 3]` bytes. */

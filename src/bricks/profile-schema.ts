@@ -26,7 +26,9 @@
  *   language model or vision tower calls on that device, measured at small (call-overhead-laden)
  *   shapes like a decode step's: `rope` (per rotated float), `glu` (per output of SwiGLU),
  *   `attention` (per query·key·head-dim product, QKᵀ and AV counted once each), `softmax` (per
- *   score; cpu: native/sf_vit.c, wasm: the TypeScript reference), `gelu` (per element, GeGLU kernel).
+ *   score; cpu: native/sf_vit.c, wasm: the TypeScript reference), `gelu` (per element, GeGLU kernel),
+ *   `forwardLayer` (per layer of one decoder forward call on a synthetic tiny decoder: the fixed
+ *   per-call cost, kernel launches and TypeScript glue included).
  * - `hostOps.opNs` (version 2, optional): nanoseconds per unit of work done in JavaScript on whatever
  *   thread hosts a brick (same on every device): `decodePng` / `decodeJpeg` (per decoded pixel,
  *   sharp), `resizeH` / `resizeV` (per filter tap of 3 channels of the horizontal / vertical pass,
@@ -78,7 +80,7 @@ export interface DeviceProfile {
   memGBs: number;
   /** Per-call overhead, microseconds. */
   launchUs: number;
-  /** Nanoseconds per element of non-matmul kernels (`rope`, `glu`, `attention`, `softmax`, `gelu`); version 2. */
+  /** Nanoseconds per element of non-matmul kernels (`rope`, `glu`, `attention`, `softmax`, `gelu`) and per decoder layer-forward (`forwardLayer`); version 2. */
   opNs?: Record<string, number>;
   power?: PowerFigures;
 }

@@ -126,7 +126,8 @@ test('LM cost: each prefill forward runs the output head once; decode ops per to
   const head = (c: typeof one) => c.phases![0]!.matmuls!.find((m) => m.nOut === 1000)!;
   assert.equal(head(one).count, 1);
   assert.equal(head(eleven).count, 11);
-  assert.equal(eleven.phases![0]!.launches, 11 * one.phases![0]!.launches!);
+  assert.equal(eleven.phases![0]!.ops!.forwardLayer, 11 * one.phases![0]!.ops!.forwardLayer!);
+  assert.equal(one.phases![1]!.ops!.forwardLayer, 4 * 2); // 4 decode steps × 2 layers
   const layer = eleven.phases![0]!.matmuls!.find((m) => m.nOut === 64)!;
   assert.deepEqual([layer.nTok, layer.count], [6, 22]); // 60 tokens in 11 forwards of ≤ 6
   const dec = one.phases![1]!;
