@@ -43,10 +43,32 @@ static inline float reduce16(v128_t v0, v128_t v1, v128_t v2, v128_t v3) {
 
 int sf_attn_avx512_compiled(void) { return 1; }
 
+/* The first step of an accumulator that starts at +0: fmaf(a, b, +0) is the product rounded once,
+ * which a float multiply gives, and + 0 turns an exact zero product's -0 into fmaf's +0. The one
+ * difference left: a nonzero product that rounds to zero keeps its sign in fmaf; lanes where a
+ * and b are nonzero but the product is zero are flagged in *uf, and the caller redoes the block
+ * with fma4. (Most accumulators see one step only: a 64-wide head is one block.) */
+static inline v128_t mul0(v128_t a, v128_t b, v128_t *uf) {
+  const v128_t z = wasm_f32x4_splat(0.0f), p = wasm_f32x4_mul(a, b);
+  *uf = wasm_v128_or(*uf, wasm_v128_andnot(wasm_v128_andnot(wasm_f32x4_eq(p, z), wasm_f32x4_eq(a, z)), wasm_f32x4_eq(b, z)));
+  return wasm_f32x4_add(p, z);
+}
+
 float sf_attn_dot64_avx512(const float *x, const float *y, int64_t nb) {
   v128_t a[16];
-  for (int i = 0; i < 16; i++) a[i] = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < nb; b++, x += 64, y += 64)
+  int64_t b = 0;
+  if (nb > 0) {
+    v128_t uf = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < 16; i++) a[i] = mul0(wasm_v128_load(x + 4 * i), wasm_v128_load(y + 4 * i), &uf);
+    if (wasm_v128_any_true(uf))
+      for (int i = 0; i < 16; i++) a[i] = fma4(wasm_v128_load(x + 4 * i), wasm_v128_load(y + 4 * i), wasm_f32x4_splat(0.0f));
+    b = 1;
+    x += 64;
+    y += 64;
+  } else {
+    for (int i = 0; i < 16; i++) a[i] = wasm_f32x4_splat(0.0f);
+  }
+  for (; b < nb; b++, x += 64, y += 64)
     for (int i = 0; i < 16; i++) a[i] = fma4(wasm_v128_load(x + 4 * i), wasm_v128_load(y + 4 * i), a[i]);
   /* acc[j] (lanes 16j..16j+15 = a[4j..4j+3]): acc0 += acc2, acc1 += acc3, acc0 += acc1 */
   v128_t s[4];
@@ -60,7 +82,22 @@ void sf_attn_dot64x4_avx512(const float *x0, int64_t stride, const float *y, int
 
 float sf_attn_dot16_avx512(const float *x, const float *y, int64_t nb) {
   v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
-  for (int64_t b = 0; b < nb; b++, x += 16, y += 16) {
+  int64_t b = 0;
+  if (nb > 0) { /* first block: as in sf_attn_dot64_avx512 */
+    v128_t uf = a0;
+    const v128_t p0 = mul0(wasm_v128_load(x), wasm_v128_load(y), &uf), p1 = mul0(wasm_v128_load(x + 4), wasm_v128_load(y + 4), &uf);
+    const v128_t p2 = mul0(wasm_v128_load(x + 8), wasm_v128_load(y + 8), &uf), p3 = mul0(wasm_v128_load(x + 12), wasm_v128_load(y + 12), &uf);
+    if (!wasm_v128_any_true(uf)) {
+      a0 = p0;
+      a1 = p1;
+      a2 = p2;
+      a3 = p3;
+      b = 1;
+      x += 16;
+      y += 16;
+    }
+  }
+  for (; b < nb; b++, x += 16, y += 16) {
     a0 = fma4(wasm_v128_load(x), wasm_v128_load(y), a0);
     a1 = fma4(wasm_v128_load(x + 4), wasm_v128_load(y + 4), a1);
     a2 = fma4(wasm_v128_load(x + 8), wasm_v128_load(y + 8), a2);

@@ -143,6 +143,23 @@ test('wasm attention and GLU: the same bits at 1, 2 and 3 threads, and as native
     withScalarPath(() => native().attention(q, kc, vt, b, shape));
     assert.equal(sameBits(a, b), null, 'attention with wide scores vs native scalar');
   }
+  // products that round to zero (q·k of tiny values, V of the smallest negative subnormal times a
+  // probability): fmaf keeps the product's sign (-0), which the first-block multiply shortcut of
+  // wasm/sf_attn_simd128.c must reproduce (decode and prefill, one and two blocks of keys)
+  for (const [nTok, pos0] of [[1, 63], [1, 127], [2, 62]] as const) { // all keys of the last 64-block visible
+    const used = pos0 + nTok;
+    const q = gaussian(nTok * nHead * dk, 21).map((x) => x * 1e-25);
+    const kc = new Float32Array(nCtx * nHeadKv * dk);
+    kc.set(gaussian(used * nHeadKv * dk, 22).map((x) => x * 1e-25));
+    const vt = new Float32Array(nCtx * nHeadKv * dv);
+    for (let r = 0; r < nHeadKv * dv; r++) vt.fill(r % 2 ? -1.4e-45 : 3e-45, r * nCtx, r * nCtx + used);
+    const shape = { nTok, pos0, nHead, nHeadKv, headDimK: dk, headDimV: dv, nCtx, scale: 1 / 8, window: 0 };
+    const a = new Float32Array(nTok * nHead * dv), b = new Float32Array(nTok * nHead * dv);
+    w.attention(q, kc, vt, a, shape);
+    withScalarPath(() => native().attention(q, kc, vt, b, shape));
+    assert.ok(b.some((x) => Object.is(x, -0)), 'the reference has -0 outputs');
+    assert.equal(sameBits(a, b), null, `attention nTok=${nTok} pos0=${pos0} with underflowing products vs native scalar`);
+  }
   // SwiGLU over [-300, 300] (exp overflow/underflow lanes) vs native scalar
   {
     const n = 4096;
