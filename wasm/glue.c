@@ -68,7 +68,7 @@ typedef struct {
   const uint8_t *w[3];
   float *y[3];
   int32_t start[4]; /* part p holds rows [start[p], start[p+1]) of the concatenation */
-  int32_t n_in, n_tok, chunk;
+  int32_t n_in, n_tok, chunk, nth;
   size_t w_row, a_row;
   const uint8_t *act;
   /* rows not yet taken: [lo, hi) = [range & 0xffffffff, range >> 32) */
@@ -117,13 +117,16 @@ static int mm_take(mm_ctx *c, int ith, int32_t *r0, int32_t *r1) {
   for (;;) {
     const uint32_t lo = (uint32_t)v, hi = (uint32_t)(v >> 32);
     if (lo >= hi) return 0;
+    /* guided: a share of what is left (multiple of 4 rows, 4..chunk), so the threads finish together */
+    uint32_t k = (hi - lo) / (2u * (uint32_t)c->nth) & ~3u;
+    k = k < 4 ? 4 : k > (uint32_t)c->chunk ? (uint32_t)c->chunk : k;
     uint32_t a, b;
     if (ith == 0) {
       a = lo;
-      b = hi - lo > (uint32_t)c->chunk ? lo + (uint32_t)c->chunk : hi;
+      b = hi - lo > k ? lo + k : hi;
     } else {
       b = hi;
-      a = hi - lo > (uint32_t)c->chunk ? hi - (uint32_t)c->chunk : lo;
+      a = hi - lo > k ? hi - k : lo;
     }
     const uint64_t nv = ith == 0 ? ((uint64_t)hi << 32 | b) : ((uint64_t)a << 32 | lo);
     if (atomic_compare_exchange_weak_explicit(&c->range, &v, nv, memory_order_relaxed, memory_order_relaxed)) {
@@ -235,6 +238,7 @@ static int32_t matmul_parts(int type, int32_t n_in, const float *x, int32_t n_to
   const int32_t cmax = n_tok > 4 ? 16 : 64;
   chunk = chunk < 4 ? 4 : chunk > cmax ? cmax : chunk & ~3;
   c.chunk = chunk;
+  c.nth = nth;
   atomic_init(&c.range, (uint64_t)(uint32_t)total << 32);
   if (nth <= 1 || (int64_t)total * n_tok < 64) mm_task(&c, 0, 1);
   else sf_pool_run(mm_task, &c);
@@ -287,5 +291,42 @@ EXPORT(sf_wasm_attention) int32_t sf_wasm_attention(const float *q, const float 
 }
 
 EXPORT(sf_wasm_n_kv) int32_t sf_wasm_n_kv(int32_t n_ctx, int32_t used) { return (int32_t)sf_attn_n_kv(n_ctx, used); }
-EXPORT(sf_wasm_swiglu) void sf_wasm_swiglu(int32_t n, float *y, const float *x, const float *g) { sf_swiglu_f32(n, y, x, g); }
-EXPORT(sf_wasm_geglu) void sf_wasm_geglu(int32_t n, float *y, const float *x, const float *g) { sf_geglu_f32(n, y, x, g); }
+/* SwiGLU / GeGLU of n values. sf_attn.c shares out only n > 8192 (its element-wise jobs); smaller
+ * ones (one decoded token: n = n_ff) are split here over the pool in chunks of GLU_CHUNK values, a
+ * multiple of 16, so every chunk keeps the one-pass boundary between 16-lane blocks and the scalar
+ * tail: the same bits at any thread count. */
+#define GLU_CHUNK 256
+typedef struct {
+  int geglu;
+  int32_t n;
+  float *y;
+  const float *x, *g;
+  _Alignas(64) _Atomic int32_t next;
+  char pad_[60];
+} glu_ctx;
+
+static void glu_task(void *vctx, int ith, int nth) {
+  glu_ctx *c = vctx;
+  (void)ith; (void)nth;
+  for (;;) {
+    const int32_t i0 = atomic_fetch_add_explicit(&c->next, GLU_CHUNK, memory_order_relaxed);
+    if (i0 >= c->n) break;
+    const int32_t m = c->n - i0 < GLU_CHUNK ? c->n - i0 : GLU_CHUNK;
+    if (c->geglu) sf_geglu_f32(m, c->y + i0, c->x + i0, c->g + i0);
+    else sf_swiglu_f32(m, c->y + i0, c->x + i0, c->g + i0);
+  }
+}
+
+static void glu_run(int geglu, int32_t n, float *y, const float *x, const float *g) {
+  if (n > 8192 || n < 2 * GLU_CHUNK || sf_wasm_pool_threads() <= 1) {
+    if (geglu) sf_geglu_f32(n, y, x, g);
+    else sf_swiglu_f32(n, y, x, g);
+    return;
+  }
+  glu_ctx c = {.geglu = geglu, .n = n, .y = y, .x = x, .g = g};
+  atomic_init(&c.next, 0);
+  sf_pool_run(glu_task, &c);
+}
+
+EXPORT(sf_wasm_swiglu) void sf_wasm_swiglu(int32_t n, float *y, const float *x, const float *g) { glu_run(0, n, y, x, g); }
+EXPORT(sf_wasm_geglu) void sf_wasm_geglu(int32_t n, float *y, const float *x, const float *g) { glu_run(1, n, y, x, g); }

@@ -170,16 +170,23 @@ test('wasm attention and GLU: the same bits at 1, 2 and 3 threads, and as native
     withScalarPath(() => native().swiglu(g, u, b, n));
     assert.equal(sameBits(a, b), null, 'swiglu wide range vs native scalar');
   }
-  const n = 40000; // above the 2×4096 single-chunk limit of sf_attn.c's element-wise jobs
-  const g = gaussian(n, 4, 4), u = gaussian(n, 5);
-  for (const op of ['swiglu', 'geglu'] as const) {
-    const outs = [1, 3].map((th) => {
-      w.setThreads(th);
-      const o = new Float32Array(n);
-      w[op](g, u, o, n);
-      return o;
-    });
-    assert.equal(sameBits(outs[1]!, outs[0]!), null, op);
+  // 40000: above the 2×4096 single-chunk limit of sf_attn.c's element-wise jobs; 1543 (a decoded
+  // token's n_ff-sized GLU with a scalar tail): split over the pool by wasm/glue.c
+  for (const n of [40000, 1543]) {
+    const g = gaussian(n, 4, 4), u = gaussian(n, 5);
+    for (const op of ['swiglu', 'geglu'] as const) {
+      const outs = [1, 2, 3].map((th) => {
+        w.setThreads(th);
+        const o = new Float32Array(n);
+        w[op](g, u, o, n);
+        return o;
+      });
+      assert.equal(sameBits(outs[1]!, outs[0]!), null, `${op} n=${n} 2 threads`);
+      assert.equal(sameBits(outs[2]!, outs[0]!), null, `${op} n=${n} 3 threads`);
+      const ref = new Float32Array(n);
+      withScalarPath(() => native()[op](g, u, ref, n));
+      assert.equal(sameBits(outs[0]!, ref), null, `${op} n=${n} vs native scalar`);
+    }
   }
 });
 
