@@ -2,14 +2,14 @@
  * Per-element costs for the profile's version-2 figures (src/bricks/profile-schema.ts `opNs`,
  * `hostOps.opNs`), measured by `synflux profile` next to the matmul points (src/bricks/profile.ts):
  *
- * - device kernels (cpu: native addon; wasm: wasm/synflux.wasm through `kernelsFor('wasm')`), at
- *   the small shapes of a decode step or a prompt chunk, so the figure carries the call overhead a
- *   decoder really pays: `rope` (8 tokens × 16 heads × 64), `glu` (8 × 512 SwiGLU outputs),
- *   `attention` (8 queries at positions 56..63, 8 heads, dK = dV = 64: units = pairs × heads ×
- *   (dK + dV)), `rmsNorm` (8 × 512; the native kernel on cpu, nn/norm.ts on wasm, as the decoder
- *   calls them), `softmax` (64 × 64 rows; native/sf_vit.c on cpu, the TypeScript reference on wasm,
- *   as src/models/vision/kernels.ts), `gelu` (GeGLU kernel, 16384 elements), `forwardLayer` (per
- *   layer of one decoder forward call: {@link measureForwardOverhead});
+ * - device kernels (cpu: native addon; wasm: wasm/synflux.wasm through `kernelsFor('wasm')`): the
+ *   marginal cost per element at prompt-chunk sizes — `rope` (64 tokens × 16 heads × 64), `glu`
+ *   (64 × 2048 SwiGLU outputs), `attention` (64 queries at positions 64..127, 8 heads, dK = dV =
+ *   64: units = pairs × heads × (dK + dV)), `rmsNorm` (64 × 1024; the native kernel on cpu,
+ *   nn/norm.ts on wasm, as the decoder calls them), `softmax` (256 × 256; native/sf_vit.c on cpu,
+ *   the TypeScript reference on wasm, as src/models/vision/kernels.ts), `gelu` (GeGLU kernel, 65536
+ *   elements) — and the fixed cost of a call, per decoder layer and forward: `forwardLayer`
+ *   ({@link measureForwardOverhead});
  * - host JavaScript (the same on every device's thread): `decodeCall` + `decodePng`/`decodeJpeg`
  *   (sharp decode of a synthetic photo-like image at 96² and 512², least squares: ns per call and
  *   per pixel), `resizeH` / `resizeV` (Pillow-exact resampler, ns per 3-channel tap of one pass, over a lanczos
@@ -36,33 +36,35 @@ export async function measureDeviceOps(device: 'cpu' | 'wasm', threads: number, 
   const k = await kernelsFor(device);
   if (device === 'cpu') k.setThreads(threads);
   const out: Record<string, number> = {};
-  const nTok = 8, nHead = 16, hd = 64;
+  // Marginal per-element costs at prompt-chunk sizes (64 tokens): the fixed per-call part is in
+  // `forwardLayer` (measured below on a tiny decoder), so it is amortized away here.
+  const nTok = 64, nHead = 16, hd = 64;
   const q = randomFloats(nTok * nHead * hd, 11);
   const rope = { mode: 0 as const, nDims: hd, nCtxOrig: 4096, freqBase: 10000, freqScale: 1, extFactor: 0, attnFactor: 1, betaFast: 32, betaSlow: 1, freqFactors: null };
   out.rope = await nsPer(q.length, () => k.rope(q, nTok, nHead, hd, 100, rope), minMs);
-  const g = randomFloats(nTok * 512, 12), u = randomFloats(nTok * 512, 13), o = new Float32Array(nTok * 512);
+  const g = randomFloats(nTok * 2048, 12), u = randomFloats(nTok * 2048, 13), o = new Float32Array(nTok * 2048);
   out.glu = await nsPer(g.length, () => k.swiglu(g, u, o, g.length), minMs);
-  const big = randomFloats(16384, 14), ones = new Float32Array(16384).fill(1), go = new Float32Array(16384);
+  const big = randomFloats(65536, 14), ones = new Float32Array(65536).fill(1), go = new Float32Array(65536);
   out.gelu = await nsPer(big.length, () => k.geglu(big, ones, go, big.length), minMs);
-  const aHead = 8, aKv = 8, nCtx = 256, pos0 = 56;
+  const aHead = 8, aKv = 8, nCtx = 256, pos0 = 64;
   const aq = randomFloats(nTok * aHead * hd, 15), ak = randomFloats(nCtx * aKv * hd, 16), av = randomFloats(nCtx * aKv * hd, 17);
   const ao = new Float32Array(nTok * aHead * hd);
   let pairs = 0;
   for (let t = 0; t < nTok; t++) pairs += pos0 + t + 1;
   const shape = { nTok, pos0, nHead: aHead, nHeadKv: aKv, headDimK: hd, headDimV: hd, nCtx, scale: 0.125, window: 0 };
   out.attention = await nsPer(pairs * aHead * 2 * hd, () => k.attention(aq, ak, av, ao, shape), minMs);
-  const nx = randomFloats(8 * 512, 18), nw = randomFloats(512, 19, 1), ny = new Float32Array(8 * 512);
+  const nx = randomFloats(64 * 1024, 18), nw = randomFloats(1024, 19, 1), ny = new Float32Array(64 * 1024);
   if (k.rmsNorm) {
     const rn = k.rmsNorm.bind(k);
-    out.rmsNorm = await nsPer(nx.length, () => rn(nx, nw, ny, 8, 512, 1e-5, 0, 0), minMs);
+    out.rmsNorm = await nsPer(nx.length, () => rn(nx, nw, ny, 64, 1024, 1e-5, 0, 0), minMs);
   } else {
     const { rmsNorm } = await import('../nn/norm.js');
-    out.rmsNorm = await nsPer(nx.length, () => rmsNorm(nx, nw, ny, 8, 512, 1e-5), minMs);
+    out.rmsNorm = await nsPer(nx.length, () => rmsNorm(nx, nw, ny, 64, 1024, 1e-5), minMs);
   }
   const { visionKernelsFor } = await import('../models/vision/kernels.js');
   const vk = await visionKernelsFor(device);
-  const s = randomFloats(64 * 64, 20);
-  out.softmax = await nsPer(s.length, () => vk.softmaxRows(s.slice(), 64, 64, 0.125), minMs);
+  const s = randomFloats(256 * 256, 20), s2 = new Float32Array(s.length);
+  out.softmax = await nsPer(s.length, () => { s2.set(s); vk.softmaxRows(s2, 256, 256, 0.125); }, minMs);
   out.forwardLayer = await measureForwardOverhead(device, minMs);
   return out;
 }

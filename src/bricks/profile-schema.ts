@@ -23,8 +23,8 @@
  *   (worker message hop and the copy into wasm linear memory; ONNX tensor creation and copy).
  * - `power` (optional): idle/busy watts, merged from a config file (not measured here).
  * - `opNs` (version 2, optional per device): nanoseconds per element of the non-matmul kernels a
- *   language model or vision tower calls on that device, measured at small (call-overhead-laden)
- *   shapes like a decode step's: `rope` (per rotated float), `glu` (per output of SwiGLU),
+ *   language model or vision tower calls on that device, the marginal cost at prompt-chunk sizes
+ *   (src/bricks/profile-ops.ts): `rope` (per rotated float), `glu` (per output of SwiGLU),
  *   `attention` (per query·key·head-dim product, QKᵀ and AV counted once each), `softmax` (per
  *   score; cpu: native/sf_vit.c, wasm: the TypeScript reference), `gelu` (per element, GeGLU kernel),
  *   `forwardLayer` (per layer of one decoder forward call on a synthetic tiny decoder: the fixed
