@@ -288,12 +288,9 @@ static inline v128_t hsum4_i32x4(v128_t a, v128_t b, v128_t c, v128_t d) {
  * as literals, LLVM rematerializes each v128.const inside the loops and V8 builds every one with
  * several instructions per use; a writable, externally visible table cannot be folded back into
  * literals, so the loaded values stay in registers (or one stack slot) across the loop. */
-typedef struct { v128_t m4, c16, be, bo, e8, h7fff, h7c00, inf, scale, h8000, ffff, b0f; } kc_t;
-int32_t sf_simd128_consts[12][4] __attribute__((aligned(16))) = {
+typedef struct { v128_t m4, e8, h7fff, h7c00, inf, scale, h8000, ffff, b0f; } kc_t;
+int32_t sf_simd128_consts[9][4] __attribute__((aligned(16))) = {
   {0x000f000f, 0x000f000f, 0x000f000f, 0x000f000f}, /* m4: i16 0x000f */
-  {0x00100010, 0x00100010, 0x00100010, 0x00100010}, /* c16: i16 16 */
-  {0x00040001, 0x00400010, 0x04000100, 0x40001000}, /* be: i16 lane i = 1 << 2i */
-  {0x00080002, 0x00800020, 0x08000200, (int32_t)0x80002000u}, /* bo: i16 lane i = 1 << (2i+1) */
   {0x00080008, 0x00080008, 0x00080008, 0x00080008}, /* e8: i16 8 */
   {0x7fff, 0x7fff, 0x7fff, 0x7fff},
   {0x7c00, 0x7c00, 0x7c00, 0x7c00},
@@ -306,7 +303,7 @@ int32_t sf_simd128_consts[12][4] __attribute__((aligned(16))) = {
 
 static inline kc_t kc_load(void) {
   const v128_t *t = (const v128_t *)sf_simd128_consts;
-  return (kc_t){t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11]};
+  return (kc_t){t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8]};
 }
 
 /* binary16 → binary32 of the low 16 bits of each i32 lane, exactly as sf_fp16_to_fp32: the
