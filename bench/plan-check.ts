@@ -230,6 +230,8 @@ const median = (a: number[]): number => {
   const h = s.length >> 1;
   return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 };
+/** Untimed runs of the first item before a stream is measured (worker JIT tier-up takes a few items). */
+const WARMUP_RUNS = 3;
 const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
 
 /**
@@ -242,7 +244,7 @@ async function measure(s: Suite, placement: Record<string, string>, mode: 'seque
   Promise<{ msPerItem: number; wallPerItem: number; brickMs: Record<string, number[]>; promptTokens: number[]; tiles: number[] }> {
   const ex = new PipelineExecutor(s.stages, { placement, mode, depth: 2, log });
   try {
-    const r = await ex.runAll(s.inputs, { warmup: s.inputs[0]! });
+    const r = await ex.runAll(s.inputs, { warmup: s.inputs[0]!, warmupRuns: WARMUP_RUNS });
     const brickMs: Record<string, number[]> = {};
     for (const it of r.results) for (const [k, v] of Object.entries(it.ms)) (brickMs[k] ??= []).push(v);
     const wallPerItem = r.wallMs / s.inputs.length;

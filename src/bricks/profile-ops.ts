@@ -12,8 +12,9 @@
  *   ({@link measureForwardOverhead});
  * - host JavaScript (the same on every device's thread): `decodeCall` + `decodePng`/`decodeJpeg`
  *   (sharp decode of a synthetic photo-like image at 96² and 512², least squares: ns per call and
- *   per pixel), `resizeH` / `resizeV` (Pillow-exact resampler, ns per 3-channel tap of one pass, over a lanczos
- *   downscale and a bicubic upscale, taps counted by src/preprocess/work.ts), `normalize` (per pixel),
+ *   per pixel), `resizeH` / `resizeV` (Pillow-exact resampler, ns per 3-channel tap of one pass, over
+ *   lanczos downscales and bicubic upscales at two sizes, taps counted by src/preprocess/work.ts;
+ *   least squares, so the intercept is `resizePass`, the fixed ns of one pass), `normalize` (per pixel),
  *   `layerNorm`, `elementwise` (bias add), `softmaxTs` (per element; src/models/vision/ops.ts).
  *
  * Timing: src/bricks/profile.ts `timeMedian` (median of repeated calls after a warm-up).
@@ -158,19 +159,24 @@ export async function measureHostOps(minMs: number): Promise<HostProfile> {
     calls.push(Math.max(0, a * 1e6));
   }
   opNs.decodeCall = calls.reduce((x, y) => x + y, 0) / calls.length;
-  // one pass at a time: a lanczos downscale and a bicubic upscale of each direction
+  // one pass at a time: lanczos downscales and bicubic upscales of each direction at two sizes; a
+  // line through (taps, ms) gives ns per tap and the fixed cost of one pass (coefficients, buffers)
+  const passFixed: number[] = [];
   for (const dir of ['H', 'V'] as const) {
-    let ms = 0, taps = 0;
-    for (const [iw, ih, ow, oh, algo] of [[384, 256, 192, 256, 'lanczos'], [96, 96, 200, 96, 'bicubic']] as const) {
+    const xs: number[] = [], ys: number[] = [];
+    for (const [iw, ih, ow, oh, algo] of [[384, 256, 192, 256, 'lanczos'], [96, 96, 200, 96, 'bicubic'], [48, 32, 24, 32, 'lanczos'], [24, 24, 50, 24, 'bicubic']] as const) {
       const [a, b, c, d] = dir === 'H' ? [iw, ih, ow, oh] : [ih, iw, oh, ow];
       const img = { width: a, height: b, data: synthRgb(a, b) };
       const out = dir === 'H' ? [c, b] as const : [a, d] as const;
-      ms += await timeMedian(() => resizePillow(img, out[0], out[1], algo), minMs);
+      ys.push(await timeMedian(() => resizePillow(img, out[0], out[1], algo), minMs));
       const t = resizeTapsHV(a, b, out[0], out[1], algo);
-      taps += dir === 'H' ? t[0] : t[1];
+      xs.push(dir === 'H' ? t[0] : t[1]);
     }
-    opNs[`resize${dir}`] = (ms * 1e6) / taps;
+    const [a, b] = fit(xs, ys);
+    opNs[`resize${dir}`] = Math.max(0, b * 1e6);
+    passFixed.push(Math.max(0, a * 1e6));
   }
+  opNs.resizePass = passFixed.reduce((x, y) => x + y, 0) / passFixed.length;
   const img = { width: 256, height: 256, data: synthRgb(256, 256) };
   opNs.normalize = await nsPer(256 * 256, () => normalizeImage(img, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]), minMs);
   const x = randomFloats(64 * 256, 21), w = randomFloats(256, 22, 1), y = new Float32Array(64 * 256);

@@ -32,7 +32,7 @@
  * - `hostOps.opNs` (version 2, optional): nanoseconds per unit of work done in JavaScript on whatever
  *   thread hosts a brick (same on every device): `decodePng` / `decodeJpeg` (per decoded pixel,
  *   sharp), `resizeH` / `resizeV` (per filter tap of 3 channels of the horizontal / vertical pass,
- *   src/preprocess/resize.ts), `normalize` (per
+ *   src/preprocess/resize.ts), `resizePass` (per pass: coefficients and buffers), `normalize` (per
  *   output pixel, uint8 → float32 CHW), `layerNorm` (per element), `elementwise` (per element of a
  *   float32 add / bias / table lookup loop), `softmaxTs` (per element, TypeScript softmax).
  *
@@ -87,7 +87,7 @@ export interface DeviceProfile {
 
 /** Host (JavaScript) work, the same on every device's thread; version 2. */
 export interface HostProfile {
-  /** Nanoseconds per unit (`decodeCall`, `decodePng`, `decodeJpeg`, `resizeH`, `resizeV`, `normalize`, `layerNorm`, `elementwise`, `softmaxTs`). */
+  /** Nanoseconds per unit (`decodeCall`, `decodePng`, `decodeJpeg`, `resizeH`, `resizeV`, `resizePass`, `normalize`, `layerNorm`, `elementwise`, `softmaxTs`). */
   opNs: Record<string, number>;
 }
 

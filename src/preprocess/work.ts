@@ -8,6 +8,7 @@
  *   column (count = the filter window clipped to the image, Pillow's `precompute_coeffs` bounds);
  *   the passes are counted apart because their inner loops differ (int32 sums of 3 channels vs a
  *   float64 accumulator row);
+ * - `resizePasses`: passes run (a pass has a fixed cost: coefficients, buffers);
  * - `normalize`: output pixels turned into float32 CHW (src/preprocess/vision.ts normalizeImage).
  *
  * The resize sequence mirrors src/preprocess/vision.ts `preprocessImage` (llama.cpp mtmd's
@@ -25,6 +26,8 @@ export interface PreprocessWork {
   /** Filter taps (each over 3 channels) of every resize's horizontal / vertical pass. */
   readonly resizeTapsH: number;
   readonly resizeTapsV: number;
+  /** Resize passes run (each direction whose size changes, per resize), each with a fixed cost. */
+  readonly resizePasses: number;
   /** Pixels normalized into float32 tiles. */
   readonly normalizePixels: number;
   /** Tiles handed to the encoder (idefics3: rows·cols + 1 overview; else 1). */
@@ -77,8 +80,10 @@ function resizeIntoTaps(inW: number, inH: number, w: number, h: number, algo: Re
   return resizeTapsHV(inW, inH, nw, nh, algo);
 }
 
-const sum = (...t: [number, number][]): { resizeTapsH: number; resizeTapsV: number } =>
-  ({ resizeTapsH: t.reduce((a, x) => a + x[0], 0), resizeTapsV: t.reduce((a, x) => a + x[1], 0) });
+const sum = (...t: [number, number][]): { resizeTapsH: number; resizeTapsV: number; resizePasses: number } => ({
+  resizeTapsH: t.reduce((a, x) => a + x[0], 0), resizeTapsV: t.reduce((a, x) => a + x[1], 0),
+  resizePasses: t.reduce((a, x) => a + (x[0] > 0 ? 1 : 0) + (x[1] > 0 ? 1 : 0), 0),
+});
 
 /**
  * Host work of preprocessing a `width`×`height` image of `format` for a vision model with
@@ -97,7 +102,7 @@ export function preprocessWork(cfg: VisionPreprocessConfig, width: number, heigh
   if (cfg.projector !== 'idefics3') {
     return { ...base, ...sum(resizeIntoTaps(width, height, S, S, cfg.resizeAlgo, cfg.padStyle)), normalizePixels: S * S, tiles: 1 };
   }
-  let taps: { resizeTapsH: number; resizeTapsV: number }, rows: number, cols: number;
+  let taps: ReturnType<typeof sum>, rows: number, cols: number;
   if (cfg.longestEdge > 0) {
     const L = cfg.longestEdge;
     const ar = width / height;

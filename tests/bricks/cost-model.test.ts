@@ -84,6 +84,9 @@ test('preprocessing work: the tile grid equals the preprocessing code\'s on Smol
     assert.equal(work.normalizePixels, pre.tiles.length * cfg.imageSize ** 2);
     assert.equal(work.decodePixels, w * h);
     assert.ok(work.resizeTapsH + work.resizeTapsV > 0);
+    // up to three resizes (longest edge, refine to the grid, overview; none when the size already
+    // matches), each one or two passes
+    assert.ok(work.resizePasses >= 1 && work.resizePasses <= 6, `${w}x${h}: ${work.resizePasses} passes`);
   }
 });
 
@@ -106,6 +109,7 @@ test('vision cost: stored dtypes (patch kernel as F16), matmul FLOPs, tiles and 
   assert.equal(img.ops!.decodePng, 192 * 192);
   assert.equal(img.ops!.decodeCall, 1);
   assert.equal(img.ops!.resizeH, work.resizeTapsH);
+  assert.equal(img.ops!.resizePass, work.resizePasses);
   assert.equal(img.ops!.layerNorm, 5 * tile.ops!.layerNorm!);
   // priced on a device 10× faster at matmuls: faster by less than 10× (the host work does not scale)
   const ps = profileSet();

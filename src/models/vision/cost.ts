@@ -9,7 +9,7 @@
  *   residual, position add, im2col, head gather/scatter, pixel shuffle; `elementwise`), GELU
  *   (`gelu`: the device's GeGLU kernel for ≥ 4096 elements, else a table lookup in JavaScript),
  *   softmax (`softmax`: the device's) — and per image the host preprocessing of src/preprocess/work.ts
- *   (`decodeCall`, `decodePng`/`decodeJpeg` pixels — WebP priced as PNG —, `resizeH`/`resizeV` taps,
+ *   (`decodeCall`, `decodePng`/`decodeJpeg` pixels — WebP priced as PNG —, `resizeH`/`resizeV` taps, `resizePass` passes,
  *   `normalize` pixels).
  * Shapes follow src/models/vision/encoder.ts and projector.ts.
  */
@@ -119,7 +119,7 @@ export function visionImageCost(cfg: VisionConfig, weightBytes: number, dtypes: 
   const one = visionTileCost(cfg, weightBytes, dtypes);
   const t = work.tiles;
   const host = {
-    decodeCall: 1, [work.format === 'jpeg' ? 'decodeJpeg' : 'decodePng']: work.decodePixels, resizeH: work.resizeTapsH, resizeV: work.resizeTapsV,
+    decodeCall: 1, [work.format === 'jpeg' ? 'decodeJpeg' : 'decodePng']: work.decodePixels, resizeH: work.resizeTapsH, resizeV: work.resizeTapsV, resizePass: work.resizePasses,
     normalize: work.normalizePixels,
   };
   return {
