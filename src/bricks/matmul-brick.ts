@@ -14,6 +14,7 @@ import type { Brick, BrickCost, PortValue, PortValues, TensorValue } from './bri
 import { weightBytes } from './cost-model.js';
 import { prepareMatmul, type MatmulDeviceName, type PreparedMatmul } from './device-matmul.js';
 import { randomFloats } from './profile.js';
+import type { KernelPath } from '../backends/cpu/native.js';
 
 /** One layer of a matmul chain. */
 export interface MatmulLayerSpec {
@@ -39,7 +40,7 @@ export interface HostOptions {
   /** cpu pool threads / onnx intra-op threads (default 1). */
   threads?: number;
   /** cpu only: force the native kernel path (`scalar` equals wasm bit for bit). */
-  kernelPath?: 'scalar' | 'avx2' | 'avx512' | 'auto';
+  kernelPath?: KernelPath | 'auto';
 }
 
 /**
