@@ -112,6 +112,16 @@ export function promptForwards(projector: string | undefined, tiles: number): nu
 }
 
 /**
+ * Keys the attention kernel walks for a query when `used` positions are cached: llama.cpp pads the
+ * KV length to a multiple of 256 (at least 256, at most the context), and so does
+ * native/sf_attn.c `sf_attn_n_kv` (the same function serves wasm).
+ */
+export function attnKvLength(contextSize: number, used: number): number {
+  const pad = 256;
+  return Math.min(contextSize, Math.max(pad, Math.ceil(used / pad) * pad));
+}
+
+/**
  * Cost of one query: prefill of `promptTokens` in `opts.prefillForwards` forward calls (each
  * running the output head on its last position, as llama.cpp) and `genTokens` decode steps of one
  * token each. Per forward and layer the decoder (src/models/transformer.ts) calls 2 norms, the
@@ -120,7 +130,8 @@ export function promptForwards(projector: string | undefined, tiles: number): nu
  * layer per forward call), priced by the profile's measurement on a synthetic decoder
  * (src/bricks/profile-ops.ts `measureForwardOverhead`, launches included, so `launches` is 0 here).
  * The size-dependent non-matmul kernels are `ops` priced per element (`rope`: rotated floats;
- * `glu`: outputs; `attention`: query·key pairs × heads × (dK + dV); `rmsNorm`: normalized floats;
+ * `glu`: outputs; `attention`: query·key pairs × heads × (dK + dV); `attentionRow`: query rows ×
+ * heads × the padded KV length of {@link attnKvLength}; `rmsNorm`: normalized floats;
  * `elementwise`: the sampler's pass over the logits per generated token).
  */
 export function lmCost(s: LmShape, promptTokens: number, genTokens: number, contextSize = 1024, opts: LmCostOptions = {}): BrickCost {
@@ -138,19 +149,26 @@ export function lmCost(s: LmShape, promptTokens: number, genTokens: number, cont
   const P = Math.max(1, promptTokens);
   const F = Math.max(1, Math.min(P, Math.round(opts.prefillForwards ?? 1)));
   const chunk = Math.ceil(P / F);
+  // Per query row and head, attention also pays for the padded KV length (attnKvLength).
+  let preRows = 0;
+  for (let f = 0; f < F; f++) {
+    const end = Math.min(P, (f + 1) * chunk), rows = end - Math.min(P, f * chunk);
+    preRows += rows * attnKvLength(contextSize, end);
+  }
   const preMm: MatmulWork[] = [...wLayer(chunk, F), { ...s.outputMatmul, nTok: 1, count: F }];
   const prefill: BrickCostPhase = {
     name: 'prefill', tokens: P,
     flops: mmFlops(preMm),
     bytesMoved: mmBytes(preMm) + P * kvPerPos,
     matmuls: preMm, launches: 0,
-    ops: { ...perTok(P), attention: (headsAttn * P * (P + 1)) / 2, forwardLayer: F * s.nLayer },
+    ops: { ...perTok(P), attention: (headsAttn * P * (P + 1)) / 2, attentionRow: preRows * s.nHead * s.nLayer, forwardLayer: F * s.nLayer },
   };
   const G = Math.max(0, genTokens);
   const decMm: MatmulWork[] = [...wLayer(1, G), { ...s.outputMatmul, nTok: 1, count: G }];
-  let pairs = 0, kvBytes = 0;
+  let pairs = 0, kvBytes = 0, decRows = 0;
   for (let i = 0; i < G; i++) {
     pairs += P + i + 1;
+    decRows += attnKvLength(contextSize, P + i + 1);
     kvBytes += kvPerPos * (P + i + 1);
   }
   const decode: BrickCostPhase = {
@@ -158,7 +176,7 @@ export function lmCost(s: LmShape, promptTokens: number, genTokens: number, cont
     flops: mmFlops(decMm),
     bytesMoved: mmBytes(decMm) + kvBytes + G * s.nVocab * 4 * 3,
     matmuls: decMm, launches: 0,
-    ops: { ...perTok(G), attention: headsAttn * pairs, elementwise: (G + 1) * s.nVocab, forwardLayer: G * s.nLayer },
+    ops: { ...perTok(G), attention: headsAttn * pairs, attentionRow: decRows * s.nHead * s.nLayer, elementwise: (G + 1) * s.nVocab, forwardLayer: G * s.nLayer },
   };
   return {
     flops: prefill.flops + decode.flops, bytesMoved: prefill.bytesMoved + decode.bytesMoved,

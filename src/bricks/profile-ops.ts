@@ -4,8 +4,9 @@
  *
  * - device kernels (cpu: native addon; wasm: wasm/synflux.wasm through `kernelsFor('wasm')`): the
  *   marginal cost per element at prompt-chunk sizes — `rope` (64 tokens × 16 heads × 64), `glu`
- *   (64 × 2048 SwiGLU outputs), `attention` (64 queries at positions 64..127, 8 heads, dK = dV =
- *   64: units = pairs × heads × (dK + dV)), `rmsNorm` (64 × 1024; the native kernel on cpu,
+ *   (64 × 2048 SwiGLU outputs), `attention` / `attentionRow` (64 queries at positions 64..127, 8 heads,
+ *   n_kv 256, dK = dV = 64 and 16: `attention` per pair × head × (dK + dV), `attentionRow` per query
+ *   row × head × padded n_kv), `rmsNorm` (64 × 1024; the native kernel on cpu,
  *   nn/norm.ts on wasm, as the decoder calls them), `softmax` (256 × 256; native/sf_vit.c on cpu,
  *   the TypeScript reference on wasm, as src/models/vision/kernels.ts), `gelu` (GeGLU kernel, 65536
  *   elements) — and the fixed cost of a call, per decoder layer and forward: `forwardLayer`
@@ -47,13 +48,24 @@ export async function measureDeviceOps(device: 'cpu' | 'wasm', threads: number, 
   out.glu = await nsPer(g.length, () => k.swiglu(g, u, o, g.length), minMs);
   const big = randomFloats(65536, 14), ones = new Float32Array(65536).fill(1), go = new Float32Array(65536);
   out.gelu = await nsPer(big.length, () => k.geglu(big, ones, go, big.length), minMs);
+  // Attention costs per query·key pair and dimension (the dot products) plus, per query row and
+  // head, a part proportional to the padded KV length n_kv (native/sf_attn.c sf_attn_n_kv: ≥ 256,
+  // a multiple of 256; buffers, masking, softmax). Two head sizes with the same rows, heads and
+  // n_kv separate them: t = attention · pairs·heads·(dK+dV) + attentionRow · rows·heads·n_kv.
   const aHead = 8, aKv = 8, nCtx = 256, pos0 = 64;
-  const aq = randomFloats(nTok * aHead * hd, 15), ak = randomFloats(nCtx * aKv * hd, 16), av = randomFloats(nCtx * aKv * hd, 17);
-  const ao = new Float32Array(nTok * aHead * hd);
   let pairs = 0;
   for (let t = 0; t < nTok; t++) pairs += pos0 + t + 1;
-  const shape = { nTok, pos0, nHead: aHead, nHeadKv: aKv, headDimK: hd, headDimV: hd, nCtx, scale: 0.125, window: 0 };
-  out.attention = await nsPer(pairs * aHead * 2 * hd, () => k.attention(aq, ak, av, ao, shape), minMs);
+  const attnMs = async (d: number): Promise<number> => {
+    const aq = randomFloats(nTok * aHead * d, 15), ak = randomFloats(nCtx * aKv * d, 16), av = randomFloats(nCtx * aKv * d, 17);
+    const ao = new Float32Array(nTok * aHead * d);
+    const shape = { nTok, pos0, nHead: aHead, nHeadKv: aKv, headDimK: d, headDimV: d, nCtx, scale: 0.125, window: 0 };
+    return timeMedian(() => k.attention(aq, ak, av, ao, shape), minMs);
+  };
+  const [tBig, tSmall] = [await attnMs(hd), await attnMs(16)];
+  const uBig = pairs * aHead * 2 * hd, uSmall = pairs * aHead * 2 * 16, uRow = nTok * aHead * nCtx;
+  const perPair = Math.max(0, ((tBig - tSmall) * 1e6) / (uBig - uSmall));
+  out.attention = perPair;
+  out.attentionRow = Math.max(0, (tSmall * 1e6 - perPair * uSmall) / uRow);
   const nx = randomFloats(64 * 1024, 18), nw = randomFloats(1024, 19, 1), ny = new Float32Array(64 * 1024);
   if (k.rmsNorm) {
     const rn = k.rmsNorm.bind(k);

@@ -25,7 +25,8 @@
  * - `opNs` (version 2, optional per device): nanoseconds per element of the non-matmul kernels a
  *   language model or vision tower calls on that device, the marginal cost at prompt-chunk sizes
  *   (src/bricks/profile-ops.ts): `rope` (per rotated float), `glu` (per output of SwiGLU),
- *   `attention` (per query·key·head-dim product, QKᵀ and AV counted once each), `softmax` (per
+ *   `attention` (per query·key·head-dim product, QKᵀ and AV counted once each), `attentionRow` (per
+ *   query row × head × padded KV length, native/sf_attn.c sf_attn_n_kv), `softmax` (per
  *   score; cpu: native/sf_vit.c, wasm: the TypeScript reference), `gelu` (per element, GeGLU kernel),
  *   `forwardLayer` (per layer of one decoder forward call on a synthetic tiny decoder: the fixed
  *   per-call cost, kernel launches and TypeScript glue included).
@@ -80,7 +81,7 @@ export interface DeviceProfile {
   memGBs: number;
   /** Per-call overhead, microseconds. */
   launchUs: number;
-  /** Nanoseconds per element of non-matmul kernels (`rope`, `glu`, `attention`, `softmax`, `gelu`) and per decoder layer-forward (`forwardLayer`); version 2. */
+  /** Nanoseconds per element of non-matmul kernels (`rope`, `glu`, `attention`, `attentionRow`, `softmax`, `gelu`) and per decoder layer-forward (`forwardLayer`); version 2. */
   opNs?: Record<string, number>;
   power?: PowerFigures;
 }

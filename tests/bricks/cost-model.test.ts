@@ -15,7 +15,7 @@ import { preprocessWork, resizeTaps, resizeTapsHV } from '../../src/preprocess/w
 import { preprocessImage } from '../../src/preprocess/vision.js';
 import { visionConfigFromGGUF } from '../../src/models/vision/config.js';
 import { visionDtypesFromGGUF, visionImageCost, visionTileCost } from '../../src/models/vision/cost.js';
-import { lmCost, promptForwards, type LmShape } from '../../src/bricks/lm-brick.js';
+import { attnKvLength, lmCost, promptForwards, type LmShape } from '../../src/bricks/lm-brick.js';
 import { openGGUF } from '../../src/formats/gguf/reader.js';
 import { RequestError } from '../../src/core/errors.js';
 import { ensureVlmCheckpoint } from '../vision/vlm-fixtures.js';
@@ -138,6 +138,12 @@ test('LM cost: each prefill forward runs the output head once; decode ops per to
   assert.equal(dec.ops!.rope, 4 * (4 + 2) * 16 * 2);
   assert.equal(dec.ops!.glu, 4 * 128 * 2);
   assert.equal(dec.ops!.attention, 4 * 32 * 2 * (61 + 62 + 63 + 64));
+  // per query row and head, the padded KV length (llama.cpp / sf_attn_n_kv: multiple of 256, ≥ 256, ≤ context)
+  assert.deepEqual([attnKvLength(1024, 1), attnKvLength(1024, 256), attnKvLength(1024, 257), attnKvLength(300, 900), attnKvLength(128, 5)], [256, 256, 512, 300, 128]);
+  assert.equal(dec.ops!.attentionRow, 4 * 4 * 2 * 256); // 4 steps × 4 heads × 2 layers, context 256
+  assert.equal(eleven.phases![0]!.ops!.attentionRow, 60 * 4 * 2 * 256);
+  const long = lmCost(s, 300, 0, 1024, { prefillForwards: 2 }); // chunks of 150: ends 150 (n_kv 256) and 300 (512)
+  assert.equal(long.phases![0]!.ops!.attentionRow, (150 * 256 + 150 * 512) * 4 * 2);
   // more forwards cost more on a device with the same figures
   const ps = profileSet();
   assert.ok(brickMs(ps.devices.A!, eleven, ps.hostOps)! > brickMs(ps.devices.A!, one, ps.hostOps)!);
