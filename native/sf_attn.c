@@ -308,8 +308,14 @@ static void swiglu_range(int simd, int64_t i0, int64_t i1, int64_t n16, float *y
 }
 
 /* Element-wise jobs split over the pool in chunks (multiples of 16, so the 16-lane/tail boundary
- * is the same as in one pass: any schedule gives the same bits). */
-#define EW_CHUNK 4096
+ * is the same as in one pass: any schedule gives the same bits). Jobs of up to two chunks run on
+ * the caller. The wasm build (scripts/build-wasm.sh) sets a smaller chunk so that one decoded
+ * token's GLU (n = n_ff) is shared too: there a pool hand-off is cheap next to the GLU itself. */
+#ifndef SF_EW_CHUNK
+#define SF_EW_CHUNK 4096
+#endif
+#define EW_CHUNK SF_EW_CHUNK
+_Static_assert(EW_CHUNK > 0 && EW_CHUNK % 16 == 0, "SF_EW_CHUNK must be a positive multiple of 16");
 typedef struct {
   int kind; /* 0 swiglu, 1 geglu */
   int simd;

@@ -18,7 +18,7 @@ command -v wasm-ld >/dev/null || command -v wasm-ld-14 >/dev/null || { echo "bui
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 CFLAGS=(--target=wasm32 -O3 -msimd128 -matomics -mbulk-memory -mmutable-globals -mnontrapping-fptoint -msign-ext -ffreestanding -nostdlibinc
-  -isystem wasm/include -Inative -ffp-contract=off -fno-math-errno -g0 -std=c11 -Wall -Wextra -Wno-unused-parameter
+  -isystem wasm/include -Inative -ffp-contract=off -fno-math-errno -DSF_EW_CHUNK=256 -g0 -std=c11 -Wall -Wextra -Wno-unused-parameter
   -ffile-prefix-map="$PWD"=. -fno-ident)
 SRCS=(native/sf_quant.c native/sf_dot_scalar.c native/sf_attn.c wasm/sf_dot_simd128.c wasm/sf_attn_simd128.c wasm/libm.c wasm/alloc.c wasm/pool.c wasm/glue.c)
 OBJS=()

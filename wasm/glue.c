@@ -291,42 +291,6 @@ EXPORT(sf_wasm_attention) int32_t sf_wasm_attention(const float *q, const float 
 }
 
 EXPORT(sf_wasm_n_kv) int32_t sf_wasm_n_kv(int32_t n_ctx, int32_t used) { return (int32_t)sf_attn_n_kv(n_ctx, used); }
-/* SwiGLU / GeGLU of n values. sf_attn.c shares out only n > 8192 (its element-wise jobs); smaller
- * ones (one decoded token: n = n_ff) are split here over the pool in chunks of GLU_CHUNK values, a
- * multiple of 16, so every chunk keeps the one-pass boundary between 16-lane blocks and the scalar
- * tail: the same bits at any thread count. */
-#define GLU_CHUNK 256
-typedef struct {
-  int geglu;
-  int32_t n;
-  float *y;
-  const float *x, *g;
-  _Alignas(64) _Atomic int32_t next;
-  char pad_[60];
-} glu_ctx;
-
-static void glu_task(void *vctx, int ith, int nth) {
-  glu_ctx *c = vctx;
-  (void)ith; (void)nth;
-  for (;;) {
-    const int32_t i0 = atomic_fetch_add_explicit(&c->next, GLU_CHUNK, memory_order_relaxed);
-    if (i0 >= c->n) break;
-    const int32_t m = c->n - i0 < GLU_CHUNK ? c->n - i0 : GLU_CHUNK;
-    if (c->geglu) sf_geglu_f32(m, c->y + i0, c->x + i0, c->g + i0);
-    else sf_swiglu_f32(m, c->y + i0, c->x + i0, c->g + i0);
-  }
-}
-
-static void glu_run(int geglu, int32_t n, float *y, const float *x, const float *g) {
-  if (n > 8192 || n < 2 * GLU_CHUNK || sf_wasm_pool_threads() <= 1) {
-    if (geglu) sf_geglu_f32(n, y, x, g);
-    else sf_swiglu_f32(n, y, x, g);
-    return;
-  }
-  glu_ctx c = {.geglu = geglu, .n = n, .y = y, .x = x, .g = g};
-  atomic_init(&c.next, 0);
-  sf_pool_run(glu_task, &c);
-}
-
-EXPORT(sf_wasm_swiglu) void sf_wasm_swiglu(int32_t n, float *y, const float *x, const float *g) { glu_run(0, n, y, x, g); }
-EXPORT(sf_wasm_geglu) void sf_wasm_geglu(int32_t n, float *y, const float *x, const float *g) { glu_run(1, n, y, x, g); }
+/* SwiGLU / GeGLU of n values, split over the pool by sf_attn.c (chunks of SF_EW_CHUNK = 256 in this build). */
+EXPORT(sf_wasm_swiglu) void sf_wasm_swiglu(int32_t n, float *y, const float *x, const float *g) { sf_swiglu_f32(n, y, x, g); }
+EXPORT(sf_wasm_geglu) void sf_wasm_geglu(int32_t n, float *y, const float *x, const float *g) { sf_geglu_f32(n, y, x, g); }
