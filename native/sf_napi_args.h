@@ -27,18 +27,23 @@ static inline int args(napi_env env, napi_callback_info info, size_t want, napi_
   return 1;
 }
 
-static inline int f32(napi_env env, napi_value v, const char *fn, const char *name, float **data, size_t *len) {
+/* A typed array of element type `want` (named `tname` in the error), not detached. */
+static inline int typed_of(napi_env env, napi_value v, const char *fn, const char *name, napi_typedarray_type want, const char *tname, void **data, size_t *len) {
   bool is = false;
   napi_is_typedarray(env, v, &is);
   napi_typedarray_type t;
   napi_value ab;
   size_t off;
   void *d = NULL;
-  if (!is || napi_get_typedarray_info(env, v, &t, len, &d, &ab, &off) != napi_ok || t != napi_float32_array)
-    FAIL(type_error, "%s: %s must be a Float32Array", fn, name);
+  if (!is || napi_get_typedarray_info(env, v, &t, len, &d, &ab, &off) != napi_ok || t != want)
+    FAIL(type_error, "%s: %s must be a %s", fn, name, tname);
   if (*len > 0 && !d) FAIL(type_error, "%s: %s is detached", fn, name);
   *data = d;
   return 1;
+}
+
+static inline int f32(napi_env env, napi_value v, const char *fn, const char *name, float **data, size_t *len) {
+  return typed_of(env, v, fn, name, napi_float32_array, "Float32Array", (void **)data, len);
 }
 
 static inline int number(napi_env env, napi_value v, const char *fn, const char *name, double *out) {
@@ -84,17 +89,7 @@ static inline int object(napi_env env, napi_value v, const char *fn, const char 
 }
 
 static inline int u8(napi_env env, napi_value v, const char *fn, const char *name, uint8_t **data, size_t *len) {
-  bool is = false;
-  napi_is_typedarray(env, v, &is);
-  napi_typedarray_type t;
-  napi_value ab;
-  size_t off;
-  void *d = NULL;
-  if (!is || napi_get_typedarray_info(env, v, &t, len, &d, &ab, &off) != napi_ok || t != napi_uint8_array)
-    FAIL(type_error, "%s: %s must be a Uint8Array", fn, name);
-  if (*len > 0 && !d) FAIL(type_error, "%s: %s is detached", fn, name);
-  *data = d;
-  return 1;
+  return typed_of(env, v, fn, name, napi_uint8_array, "Uint8Array", (void **)data, len);
 }
 
 /* f32 that also accepts null/undefined (then *data = NULL, *len = 0). */
