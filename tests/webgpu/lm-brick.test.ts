@@ -7,15 +7,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWebGPULmBrick } from '../../src/backends/webgpu/lm-brick.js';
-import { native } from '../../src/backends/cpu/native.js';
 import { Transformer } from '../../src/models/transformer.js';
 import { mapFile, bindWeights } from '../../src/models/load.js';
 import { parseGGUF } from '../../src/formats/gguf/reader.js';
 import { getArch } from '../../src/models/registry.js';
 import { tokenizerFromGGUF } from '../../src/tokenizers/index.js';
-import { GGMLType } from '../../src/core/ggml-type.js';
-import type { LayerKernels } from '../../src/backends/kernels.js';
 import { fixturesModule } from '../helpers/paths.js';
+import { f32ActivationKernels } from '../helpers/f32-kernels.js';
 import { argmax } from '../helpers/llamacpp-ref.js';
 import { SKIP, page, closePage } from './page.js';
 
@@ -32,17 +30,7 @@ test('LM brick on webgpu: ports, cost, greedy tokens equal the f32-activation CP
     const out = await brick.run(inputs);
     const tokens = out.tokens!.kind === 'tokens' ? Array.from(out.tokens!.data) : [];
 
-    const k = native();
-    const kernels: LayerKernels = {
-      getRows: k.getRows.bind(k), rope: k.rope.bind(k), attention: k.attention.bind(k), swiglu: k.swiglu.bind(k), geglu: k.geglu.bind(k),
-      setThreads: k.setThreads.bind(k), rmsNorm: k.rmsNorm.bind(k),
-      matmul(type, w, nOut, nIn, x, nTok, y) {
-        if (type === GGMLType.F32) return k.matmul(type, w, nOut, nIn, x, nTok, y);
-        const d = new Float32Array(nOut * nIn);
-        k.dequantize(type, w, nOut * nIn, d);
-        k.matmul(GGMLType.F32, new Uint8Array(d.buffer), nOut, nIn, x, nTok, y);
-      },
-    };
+    const kernels = f32ActivationKernels();
     const file = parseGGUF(mapFile(model), model);
     const cfg = (await getArch('llama')).configFromGGUF(file);
     const tok = tokenizerFromGGUF(file.metadata);

@@ -16,35 +16,18 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebGPULM } from '../../src/backends/webgpu/remote-lm.js';
-import { native } from '../../src/backends/cpu/native.js';
-import type { LayerKernels } from '../../src/backends/kernels.js';
 import { Transformer } from '../../src/models/transformer.js';
 import { loadModel, mapFile, bindWeights } from '../../src/models/load.js';
 import { parseGGUF } from '../../src/formats/gguf/reader.js';
 import { getArch } from '../../src/models/registry.js';
 import { tokenizerFromGGUF } from '../../src/tokenizers/index.js';
-import { GGMLType } from '../../src/core/ggml-type.js';
 import { RequestError } from '../../src/core/errors.js';
 import { fixturesModule } from '../helpers/paths.js';
+import { f32ActivationKernels } from '../helpers/f32-kernels.js';
 import { argmax, topMargin } from '../helpers/llamacpp-ref.js';
 import { SKIP, page, closePage } from './page.js';
 
 after(closePage);
-
-/** Native kernels whose matmul runs on dequantized (f32) weights with f32 activations. */
-function f32ActivationKernels(): LayerKernels {
-  const k = native();
-  return {
-    getRows: k.getRows.bind(k), rope: k.rope.bind(k), attention: k.attention.bind(k), swiglu: k.swiglu.bind(k), geglu: k.geglu.bind(k),
-    setThreads: k.setThreads.bind(k), rmsNorm: k.rmsNorm.bind(k),
-    matmul(type, w, nOut, nIn, x, nTok, y) {
-      if (type === GGMLType.F32) return k.matmul(type, w, nOut, nIn, x, nTok, y);
-      const d = new Float32Array(nOut * nIn);
-      k.dequantize(type, w, nOut * nIn, d);
-      k.matmul(GGMLType.F32, new Uint8Array(d.buffer), nOut, nIn, x, nTok, y);
-    },
-  };
-}
 
 function diff(a: Float32Array, b: Float32Array): { rel: number; abs: number } {
   let m = 0, lo = Infinity, hi = -Infinity;
