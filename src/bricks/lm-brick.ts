@@ -15,6 +15,7 @@ import { baseConfigFromGGUF } from '../models/gguf-config.js';
 import type { Brick, BrickCost, BrickCostPhase, MatmulWork, PortValue, PortValues } from './brick.js';
 import type { HostOptions } from './matmul-brick.js';
 import { weightBytes } from './cost-model.js';
+import { WEBGPU_WEIGHT_TYPES } from '../backends/webgpu/quant-wgsl.js';
 
 /** An LM brick. */
 export interface LmBrickSpec {
@@ -100,6 +101,29 @@ export function lmShapeFromGGUF(file: GGUFFile): LmShape {
 }
 
 /**
+ * Weight matrices of an LM GGUF (block matmuls, `token_embd.weight`, `output.weight`) whose type the
+ * WebGPU kernels cannot read (src/backends/webgpu/quant-wgsl.ts `WEBGPU_WEIGHT_TYPES`: F32, F16,
+ * BF16, Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K), as `name:TYPE` strings; empty when every one is
+ * supported.
+ */
+export function webgpuUnsupportedWeights(file: GGUFFile): string[] {
+  const ok = new Set(WEBGPU_WEIGHT_TYPES);
+  return file.tensors
+    .filter((t) => (MATMUL_NAME.test(t.name) || t.name === 'token_embd.weight' || t.name === 'output.weight') && !ok.has(t.type))
+    .map((t) => `${t.name}:${typeName(t.type)}`);
+}
+
+/**
+ * Devices the LM brick of `file` can run on, in the planner's enumeration order: `cpu`, `wasm`,
+ * and `webgpu` (src/backends/webgpu/lm-brick.ts) when the prompt has no image (the WebGPU LM
+ * takes token ids only, no image embeddings) and every weight matrix has a WGSL reader
+ * ({@link webgpuUnsupportedWeights}). The planner skips devices absent from the profile.
+ */
+export function lmDevices(file: GGUFFile, opts: { image?: boolean } = {}): string[] {
+  return opts.image || webgpuUnsupportedWeights(file).length ? ['cpu', 'wasm'] : ['cpu', 'wasm', 'webgpu'];
+}
+
+/**
  * Forward calls of a prompt with one image of `tiles` tiles in the chunk layout of `projector`
  * (src/multimodal/chunks.ts, llama.cpp mtmd): Idefics3 (SmolVLM) puts each tile and the overview
  * in its own image chunk, each preceded by a text chunk (`<fake_token_around_image><row_r_col_c>`,
@@ -133,6 +157,16 @@ export function attnKvLength(contextSize: number, used: number): number {
  * `glu`: outputs; `attention`: query·key pairs × heads × (dK + dV); `attentionRow`: query rows ×
  * heads × the padded KV length of {@link attnKvLength}; `rmsNorm`: normalized floats;
  * `elementwise`: the sampler's pass over the logits per generated token).
+ *
+ * Two op classes only a device behind an RPC has figures for (the `webgpu` device: Node ↔ headless
+ * Chromium page, src/backends/webgpu/remote-lm.ts); cpu/wasm profiles lack them, so they cost 0
+ * there (src/bricks/cost-model.ts `opsMs`) and cpu/wasm predictions are unchanged:
+ * - `forwardCall`: one unit per forward call (RPC round trip + submit + fixed readback): F in the
+ *   prefill, one per decode step (G, counted like the decode matmuls and `forwardLayer`; the
+ *   generation loop forwards G − 1 tokens since the last sampled one is never forwarded, an
+ *   over-estimate of one step shared by every device);
+ * - `logitsOut`: logit floats returned to the host, `nVocab` per forward call (the last position
+ *   of each prefill forward and each decode step).
  */
 export function lmCost(s: LmShape, promptTokens: number, genTokens: number, contextSize = 1024, opts: LmCostOptions = {}): BrickCost {
   const headsAttn = s.nHead * (s.headDimK + s.headDimV) * s.nLayer;
@@ -161,7 +195,10 @@ export function lmCost(s: LmShape, promptTokens: number, genTokens: number, cont
     flops: mmFlops(preMm),
     bytesMoved: mmBytes(preMm) + P * kvPerPos,
     matmuls: preMm, launches: 0,
-    ops: { ...perTok(P), attention: (headsAttn * P * (P + 1)) / 2, attentionRow: preRows * s.nHead * s.nLayer, forwardLayer: F * s.nLayer },
+    ops: {
+      ...perTok(P), attention: (headsAttn * P * (P + 1)) / 2, attentionRow: preRows * s.nHead * s.nLayer, forwardLayer: F * s.nLayer,
+      forwardCall: F, logitsOut: F * s.nVocab,
+    },
   };
   const G = Math.max(0, genTokens);
   const decMm: MatmulWork[] = [...wLayer(1, G), { ...s.outputMatmul, nTok: 1, count: G }];
@@ -176,7 +213,10 @@ export function lmCost(s: LmShape, promptTokens: number, genTokens: number, cont
     flops: mmFlops(decMm),
     bytesMoved: mmBytes(decMm) + kvBytes + G * s.nVocab * 4 * 3,
     matmuls: decMm, launches: 0,
-    ops: { ...perTok(G), attention: headsAttn * pairs, attentionRow: decRows * s.nHead * s.nLayer, elementwise: (G + 1) * s.nVocab, forwardLayer: G * s.nLayer },
+    ops: {
+      ...perTok(G), attention: headsAttn * pairs, attentionRow: decRows * s.nHead * s.nLayer, elementwise: (G + 1) * s.nVocab, forwardLayer: G * s.nLayer,
+      forwardCall: G, logitsOut: G * s.nVocab,
+    },
   };
   return {
     flops: prefill.flops + decode.flops, bytesMoved: prefill.bytesMoved + decode.bytesMoved,

@@ -3,7 +3,10 @@
  * language model (+ an optional vision projector) or from a pipeline file (pipelines/*.json, the
  * format of src/pipelines/types.ts). Each brick gets its cost per query and the devices that can
  * run it in this build:
- * - `llm.generate` / `--model`: GGUF matmuls and attention (src/bricks/lm-brick.ts `lmCost`); cpu, wasm.
+ * - `llm.generate` / `--model`: GGUF matmuls and attention (src/bricks/lm-brick.ts `lmCost`); cpu, wasm,
+ *   and webgpu (the decoder in a headless Chromium page, src/backends/webgpu/lm-brick.ts) for a text
+ *   prompt when every weight type has a WGSL reader (lm-brick.ts `lmDevices`); with `--mmproj` the
+ *   LM takes image embeddings, which the WebGPU LM cannot yet, so cpu or wasm.
  * - `vision` / `--mmproj`: src/models/vision/cost.ts `visionImageCost` — host preprocessing of the
  *   image (decode, resize, normalize; src/preprocess/work.ts) + per tile the encoder/projector
  *   matmuls at their stored dtypes and the per-element ops; cpu or wasm (kernel provider of
@@ -61,14 +64,18 @@ export function resolveModelRef(ref: string): string {
   return path;
 }
 
-/** The LM brick of `model`; `prefillForwards`: forward calls of the prompt (lm-brick.ts `promptForwards`). */
-export async function lmPlanBrick(name: string, model: string, q: QueryShape & { extraPromptTokens?: number; prefillForwards?: number }, maxTokens?: number): Promise<PlanBrick> {
+/**
+ * The LM brick of `model`; `prefillForwards`: forward calls of the prompt (lm-brick.ts
+ * `promptForwards`); `withImage`: the prompt holds image embeddings (no webgpu then). Devices: lm-brick.ts `lmDevices`.
+ */
+export async function lmPlanBrick(name: string, model: string, q: QueryShape & { extraPromptTokens?: number; prefillForwards?: number; withImage?: boolean }, maxTokens?: number): Promise<PlanBrick> {
   const { openGGUF } = await import('../formats/gguf/reader.js');
-  const { lmShapeFromGGUF, lmCost } = await import('./lm-brick.js');
-  const shape = lmShapeFromGGUF(openGGUF(resolveModelRef(model)));
+  const { lmShapeFromGGUF, lmCost, lmDevices } = await import('./lm-brick.js');
+  const file = openGGUF(resolveModelRef(model));
+  const shape = lmShapeFromGGUF(file);
   const gen = q.genTokens ?? maxTokens ?? 32;
   return {
-    name, devices: ['cpu', 'wasm'],
+    name, devices: lmDevices(file, { image: q.withImage === true }),
     cost: lmCost(shape, (q.promptTokens ?? 64) + (q.extraPromptTokens ?? 0), gen, 1024, { prefillForwards: q.prefillForwards ?? 1 }),
   };
 }
@@ -106,7 +113,7 @@ export async function modelPlanBricks(model: string, mmproj: string | undefined,
   if (!mmproj) return [await lmPlanBrick('lm', model, q)];
   const v = await visionPlanBrick(mmproj, q);
   const { promptForwards } = await import('./lm-brick.js');
-  return [v.brick, await lmPlanBrick('lm', model, { ...q, extraPromptTokens: v.imageTokens, prefillForwards: promptForwards(v.projector, v.tiles) })];
+  return [v.brick, await lmPlanBrick('lm', model, { ...q, extraPromptTokens: v.imageTokens, prefillForwards: promptForwards(v.projector, v.tiles), withImage: true })];
 }
 
 interface PipelineJson {

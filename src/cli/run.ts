@@ -3,10 +3,10 @@
  * arrive (or, with `--json`, one JSON object); logs, progress and timings go to stderr.
  */
 import { RequestError } from '../core/errors.js';
-import { generate, type GenerateResult } from '../generation/generate.js';
+import { generate, type GenerateEvent, type GenerateRequest, type GenerateResult } from '../generation/generate.js';
 import { log, type CliIO } from './io.js';
-import { loadCliModel } from './model.js';
-import { parseGenerationOptions, parseModelOptions, type RawGenerationOptions, type RawModelOptions } from './options.js';
+import { loadCliModel, resolveModelPath } from './model.js';
+import { parseGenerationOptions, parseModelOptions, type ModelOptions, type RawGenerationOptions, type RawModelOptions } from './options.js';
 
 /** Raw options of `synflux run` as commander produces them. */
 export interface RawRunOptions extends RawGenerationOptions, RawModelOptions {
@@ -20,7 +20,7 @@ export interface RawRunOptions extends RawGenerationOptions, RawModelOptions {
   image?: string[];
   /** `--pipeline FILE`: run a pipeline file instead (src/cli/pipeline.ts). */
   pipeline?: string;
-  /** `--place brick=device,…`: placement overrides for `--pipeline`, or `lm=`/`vision=cpu|wasm` for a model. */
+  /** `--place brick=device,…`: placement overrides for `--pipeline`, or `lm=cpu|wasm|webgpu` / `vision=cpu|wasm` for a model. */
   place?: string[];
 }
 
@@ -41,12 +41,27 @@ export interface RunJson {
     image_encode_ms?: number;
     /** load + image encoding + prefill + decode (ms). */
     total_ms: number;
+    /**
+     * Per-brick ms of the query (load excluded), comparable with `synflux plan`'s `predicted_ms`:
+     * `lm` = prefill + decode + sampling, `vision` = image encoding. Present when `placement` is.
+     */
+    bricks?: Record<string, number>;
   };
+  /** Device per brick (`lm`, and `vision` with --mmproj), as `--place` and `synflux plan` name them. */
+  placement?: Record<string, string>;
 }
 
-/** Builds the `--json` object from a result and the load time. */
-export function runJson(r: GenerateResult, loadMs: number): RunJson {
+/**
+ * Builds the `--json` object from a result and the load time; with `placement` (brick → device)
+ * also `placement` and `timings.bricks`.
+ */
+export function runJson(r: GenerateResult, loadMs: number, placement?: Record<string, string>): RunJson {
   const round = (x: number): number => Math.round(x * 1000) / 1000;
+  const bricks: Record<string, number> = {};
+  if (placement) {
+    if (placement.vision !== undefined) bricks.vision = round(r.timings.imageEncodeMs ?? 0);
+    bricks.lm = round(r.timings.prefillMs + r.timings.decodeMs + r.timings.sampleMs);
+  }
   return {
     text: r.text,
     tokens: r.tokens.length,
@@ -62,7 +77,9 @@ export function runJson(r: GenerateResult, loadMs: number): RunJson {
       decode_tok_s: round(r.timings.decodeTokS),
       ...(r.timings.imageEncodeMs !== undefined ? { image_encode_ms: round(r.timings.imageEncodeMs) } : {}),
       total_ms: round(loadMs + (r.timings.imageEncodeMs ?? 0) + r.timings.prefillMs + r.timings.decodeMs + r.timings.sampleMs),
+      ...(placement ? { bricks } : {}),
     },
+    ...(placement ? { placement: { ...placement } } : {}),
   };
 }
 
@@ -79,23 +96,34 @@ export function timingSummary(r: GenerateResult, loadMs?: number): string {
   return parts.join(' | ');
 }
 
+/** Where `--place` puts a model's bricks. */
+interface ModelPlacement {
+  /** The LM's device: `cpu` / `wasm` (kernel backend of loadModel) or `webgpu` (headless Chromium page). */
+  lm?: 'cpu' | 'wasm' | 'webgpu';
+  visionDevice?: 'cpu' | 'wasm';
+}
+
 /**
- * `--place` for a language model (`lm=cpu|wasm`) and its vision projector (`vision=cpu|wasm`).
- * @throws RequestError `BAD_PIN` for another brick or device, `vision` without `--mmproj`, or an
- *   `lm` pin that contradicts `--backend`.
+ * `--place` for a language model (`lm=cpu|wasm|webgpu`) and its vision projector (`vision=cpu|wasm`).
+ * @throws RequestError `BAD_PIN` for another brick or device, `vision` without `--mmproj`, an
+ *   `lm` pin that contradicts `--backend`, or `webgpu` with `--mmproj` (the WebGPU LM takes no
+ *   image embeddings yet and there is no WebGPU vision encoder).
  */
-async function modelPlacement(place: readonly string[], hasMmproj: boolean, backend: string | undefined): Promise<{ backend?: 'cpu' | 'wasm'; visionDevice?: 'cpu' | 'wasm' }> {
+async function modelPlacement(place: readonly string[], hasMmproj: boolean, backend: string | undefined): Promise<ModelPlacement> {
   const { parsePlace } = await import('../bricks/planner.js');
   const pins = parsePlace(place.join(','));
-  const out: { backend?: 'cpu' | 'wasm'; visionDevice?: 'cpu' | 'wasm' } = {};
+  const out: ModelPlacement = {};
   for (const [brick, dev] of Object.entries(pins)) {
-    if (dev !== 'cpu' && dev !== 'wasm') throw new RequestError('BAD_PIN', `--place ${brick}=${dev}: a model's bricks run on cpu or wasm`);
     if (brick === 'vision') {
+      if (dev === 'webgpu') throw new RequestError('BAD_PIN', '--place vision=webgpu: no WebGPU vision encoder yet, and the webgpu LM takes no images yet; the vision brick runs on cpu or wasm');
+      if (dev !== 'cpu' && dev !== 'wasm') throw new RequestError('BAD_PIN', `--place vision=${dev}: the vision brick runs on cpu or wasm`);
       if (!hasMmproj) throw new RequestError('BAD_PIN', '--place vision=… needs --mmproj');
       out.visionDevice = dev;
     } else if (brick === 'lm') {
+      if (dev !== 'cpu' && dev !== 'wasm' && dev !== 'webgpu') throw new RequestError('BAD_PIN', `--place lm=${dev}: the LM runs on cpu, wasm or webgpu`);
+      if (dev === 'webgpu' && hasMmproj) throw new RequestError('BAD_PIN', '--place lm=webgpu with --mmproj: the webgpu LM takes no images yet (place lm on cpu or wasm)');
       if (backend !== undefined && backend !== dev) throw new RequestError('BAD_PIN', `--place lm=${dev} contradicts --backend ${backend}`);
-      out.backend = dev;
+      out.lm = dev;
     } else {
       throw new RequestError('BAD_PIN', `--place names brick '${brick}'; a model run has the bricks lm and vision (with --mmproj)`);
     }
@@ -116,35 +144,77 @@ export async function runCommand(raw: RawRunOptions, io: CliIO): Promise<void> {
   const images = raw.image ?? [];
   if (images.length > 0 && raw.mmproj === undefined) throw new RequestError('BAD_OPTION', '--image needs --mmproj (the vision projector GGUF) for a language model');
   if (raw.mmproj !== undefined) modelOpts.mmproj = raw.mmproj;
-  if (raw.place !== undefined && raw.place.length > 0) Object.assign(modelOpts, await modelPlacement(raw.place, raw.mmproj !== undefined, modelOpts.backend));
+  const where = raw.place !== undefined && raw.place.length > 0 ? await modelPlacement(raw.place, raw.mmproj !== undefined, modelOpts.backend) : {};
+  if (where.lm === 'cpu' || where.lm === 'wasm') modelOpts.backend = where.lm;
+  if (where.visionDevice !== undefined) modelOpts.visionDevice = where.visionDevice;
+  const placement: Record<string, string> = {
+    ...(raw.mmproj !== undefined ? { vision: modelOpts.visionDevice ?? 'cpu' } : {}),
+    lm: where.lm ?? modelOpts.backend ?? 'cpu',
+  };
   const chat = raw.chat === true || raw.system !== undefined;
-  const { model, loadMs } = await loadCliModel(modelOpts, io);
+  const request: GenerateRequest = chat
+    ? {
+        ...gen,
+        messages: [
+          ...(raw.system !== undefined ? [{ role: 'system', content: raw.system }] : []),
+          { role: 'user', content: raw.prompt },
+        ],
+      }
+    : { ...gen, prompt: raw.prompt };
   const ac = new AbortController();
   const onSigint = (): void => ac.abort();
+  if (where.lm === 'webgpu') {
+    const { lm, loadMs } = await loadWebGPUCliModel(modelOpts, io);
+    process.once('SIGINT', onSigint);
+    try {
+      const { generateOnWebGPU } = await import('../pipelines/bricks/llm-generate-webgpu.js');
+      await emit(generateOnWebGPU(lm, { ...request, signal: ac.signal }), raw, io, loadMs, placement);
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+      await lm.dispose();
+    }
+    return;
+  }
+  const { model, loadMs } = await loadCliModel(modelOpts, io);
   process.once('SIGINT', onSigint);
   try {
-    const request = chat
-      ? {
-          ...gen,
-          messages: [
-            ...(raw.system !== undefined ? [{ role: 'system', content: raw.system }] : []),
-            { role: 'user', content: raw.prompt },
-          ],
-        }
-      : { ...gen, prompt: raw.prompt };
-    let result: GenerateResult | undefined;
-    for await (const ev of generate(model, { ...request, ...(images.length > 0 ? { images } : {}), signal: ac.signal })) {
-      if (ev.type === 'done') {
-        const { type: _t, ...r } = ev;
-        result = r;
-      } else if (!raw.json && ev.text) io.stdout.write(ev.text);
-    }
-    if (!result) throw new Error('generation ended without a result');
-    if (raw.json) io.stdout.write(`${JSON.stringify(runJson(result, loadMs))}\n`);
-    else if (io.stdout.isTTY) io.stdout.write('\n');
-    log(io, timingSummary(result, loadMs));
+    await emit(generate(model, { ...request, ...(images.length > 0 ? { images } : {}), signal: ac.signal }), raw, io, loadMs, placement);
   } finally {
     process.removeListener('SIGINT', onSigint);
     model.dispose();
   }
+}
+
+/** Streams generated text to stdout (or prints the `--json` object) and the timing line to stderr. */
+async function emit(events: AsyncIterable<GenerateEvent>, raw: RawRunOptions, io: CliIO, loadMs: number, placement: Record<string, string>): Promise<void> {
+  let result: GenerateResult | undefined;
+  for await (const ev of events) {
+    if (ev.type === 'done') {
+      const { type: _t, ...r } = ev;
+      result = r;
+    } else if (!raw.json && ev.text) io.stdout.write(ev.text);
+  }
+  if (!result) throw new Error('generation ended without a result');
+  if (raw.json) io.stdout.write(`${JSON.stringify(runJson(result, loadMs, placement))}\n`);
+  else if (io.stdout.isTTY) io.stdout.write('\n');
+  log(io, `${timingSummary(result, loadMs)} | placement ${Object.entries(placement).map(([b, d]) => `${b}=${d}`).join(',')}`);
+}
+
+/**
+ * Loads the model for `--place lm=webgpu`: headless Chromium (src/backends/webgpu/remote-lm.ts),
+ * context `--ctx-size` (default min(2048, training context)); `--threads` does not apply.
+ * @throws RequestError `MODEL_NOT_FOUND`, `BAD_PIN` when a weight type has no WGSL reader;
+ *   BackendError `WEBGPU_NO_BROWSER` (no Chromium), `WEBGPU_*` load errors; ModelFormatError.
+ */
+async function loadWebGPUCliModel(opts: ModelOptions, io: CliIO): Promise<{ lm: import('../backends/webgpu/remote-lm.js').WebGPULM; loadMs: number }> {
+  const path = await resolveModelPath(opts, io);
+  const { openGGUF } = await import('../formats/gguf/reader.js');
+  const { webgpuUnsupportedWeights } = await import('../bricks/lm-brick.js');
+  const bad = webgpuUnsupportedWeights(openGGUF(path));
+  if (bad.length) throw new RequestError('BAD_PIN', `--place lm=webgpu: the WebGPU kernels cannot read ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ` (+${bad.length - 3} more)` : ''}`);
+  const { loadWebGPULM } = await import('../pipelines/bricks/llm-generate-webgpu.js');
+  log(io, `loading ${path.split(/[\\/]/).pop()} on webgpu (headless Chromium)`);
+  const t0 = performance.now();
+  const lm = await loadWebGPULM(path, { ...(opts.contextSize !== undefined ? { contextSize: opts.contextSize } : {}) });
+  return { lm, loadMs: performance.now() - t0 };
 }

@@ -4,7 +4,8 @@
  * validating a pipeline loads no model, no ONNX Runtime and no native code).
  *
  * Types: `image.decode` (cpu), `ocr.det` / `ocr.rec` (onnx: PP-OCRv4 through ONNX Runtime),
- * `text.template` (cpu), `llm.generate` (cpu | wasm: SynFlux's decoder).
+ * `text.template` (cpu), `llm.generate` (cpu | wasm: SynFlux's decoder; webgpu: the same decoder in
+ * WGSL in a headless Chromium page, ./bricks/llm-generate-webgpu.ts).
  */
 import { PipelineError } from '../core/errors.js';
 import type { Brick, PortSpec } from '../bricks/brick.js';
@@ -146,7 +147,7 @@ const TYPES: BrickType[] = [
   {
     type: 'llm.generate',
     description: 'SynFlux language model (GGUF) generating an answer to a prompt',
-    devices: ['cpu', 'wasm'],
+    devices: ['cpu', 'wasm', 'webgpu'],
     inputs: () => [{ name: 'prompt', kind: 'text' }],
     outputs: () => [{ name: 'text', kind: 'text' }],
     validateOptions: (o, w) =>
@@ -163,7 +164,10 @@ const TYPES: BrickType[] = [
         threads: { kind: 'integer', min: 1, max: 1024 },
         contextSize: { kind: 'integer', min: 1 },
       }),
-    create: async (ctx) => (await import('./bricks/llm-generate.js')).LlmGenerateBrick.create(ctx),
+    create: async (ctx) =>
+      ctx.device === 'webgpu'
+        ? (await import('./bricks/llm-generate-webgpu.js')).LlmGenerateWebGPUBrick.create(ctx)
+        : (await import('./bricks/llm-generate.js')).LlmGenerateBrick.create(ctx),
   },
 ];
 

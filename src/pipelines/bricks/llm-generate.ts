@@ -5,7 +5,9 @@
  * Options: `model` (a GGUF path, or `fixture:NAME` for a fixture of scripts/fetch-fixtures.mjs;
  * default `fixture:smollm2`, SmolLM2-135M-Instruct Q4_1), `chat` (apply the chat template,
  * default true), `system`, sampling (`maxTokens`, `temperature`, `topK`, `topP`, `minP`, `seed`),
- * `threads`, `contextSize`. The device picks the kernel backend (`cpu` native addon, `wasm`).
+ * `threads`, `contextSize`. The device picks the kernel backend (`cpu` native addon, `wasm`); on
+ * `webgpu` the registry creates ./llm-generate-webgpu.ts `LlmGenerateWebGPUBrick` instead (same
+ * options, host-side sampling from the page's logits).
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
