@@ -49,6 +49,8 @@ export function buildProgram(io: CliIO): Command {
     .option('--image <path...>', 'image file(s) (JPEG/PNG/WebP): placed at <__media__> markers, else before the prompt')
     .option('--pipeline <file>', 'run a pipeline file (e.g. pipelines/ocr-qa.json) with --image/--prompt as its inputs')
     .option('--place <brick=device...>', 'pin bricks to devices: with --pipeline any brick (e.g. ocr-det=onnx,lm=wasm); with --model lm=cpu|wasm, vision=cpu|wasm (--mmproj)')
+    .option('--sequential', 'with --pipeline and several --image: run the stream one image at a time (default: pipelined, bricks overlap across images)')
+    .option('--stream-depth <n>', 'with --pipeline and several --image: queue depth between pipelined bricks (default 2)')
     .option('--chat', 'apply the model\'s chat template (prompt = one user message)')
     .option('--system <text>', 'system message (implies --chat)')
     .option('--json', 'print one JSON object {text, tokens, prompt_tokens, timings} instead of the text')
