@@ -18,6 +18,9 @@
  * `[synflux] re-planned: NAME OLD→NEW (reason)` is logged, and the failed item is re-run. Bricks
  * are stateless per item, so outputs stay those of an unfailed run. RequestErrors (bad input) are
  * not offloaded: they end the stream.
+ *
+ * Users: src/pipelines/runner.ts (pipeline files, `synflux run --pipeline`: every brick of the DAG
+ * is a stage) and bench/plan-check.ts (placement checks with matmul-chain and model bricks).
  */
 import { performance } from 'node:perf_hooks';
 import { BackendError, RequestError, SynfluxError } from '../core/errors.js';
@@ -143,9 +146,19 @@ export class PipelineExecutor {
     return used > cap ? `memory budget exceeded on ${device}: ${used} > ${cap} bytes` : null;
   }
 
-  /** Moves every stage off excluded devices (one log line per moved brick). */
-  private offload(reason: string): void {
-    const next = this.replan(this.excluded, this.placement);
+  /**
+   * Moves every stage off excluded devices (one log line per moved brick). When the replanner
+   * gives up, its error carries the device failure that triggered the move as `cause` (unless it
+   * already has one).
+   */
+  private offload(reason: string, failure?: unknown): void {
+    let next: Record<string, string>;
+    try {
+      next = this.replan(this.excluded, this.placement);
+    } catch (e) {
+      if (e instanceof Error && e.cause === undefined && failure !== undefined) e.cause = failure;
+      throw e;
+    }
     for (const s of this.stages) {
       const from = this.placement[s.name]!;
       const to = next[s.name]!;
@@ -176,7 +189,7 @@ export class PipelineExecutor {
         if (this.placement[s.name] !== dev) continue; // another stage already moved it
         if (!(e instanceof BackendError)) throw e;
         this.excluded.add(dev);
-        this.offload(`${dev} unavailable: ${e.message}`);
+        this.offload(`${dev} unavailable: ${e.message}`, e);
       }
     }
   }
@@ -199,26 +212,39 @@ export class PipelineExecutor {
         if (!(e instanceof BackendError) || signal.aborted) throw e;
         if (this.placement[s.name] === dev) {
           this.excluded.add(dev);
-          this.offload(`${dev} failed: ${e instanceof SynfluxError ? e.code + ': ' : ''}${e.message}`);
+          this.offload(`${dev} failed: ${e instanceof SynfluxError ? e.code + ': ' : ''}${e.message}`, e);
         }
       }
     }
   }
 
   /**
-   * Streams results in input order.
-   * @throws RequestError `ABORTED` when `signal` aborts; BackendError `NO_DEVICE_LEFT` when a brick
-   *   has nowhere left to run; a brick's RequestError for bad input.
+   * Creates every stage's brick now, in stage order (re-planning a brick whose device is missing),
+   * so that loading is not part of the first item's time. Later calls return at once.
+   * @throws BackendError `NO_DEVICE_LEFT` (with the last device failure as `cause`) when a brick
+   *   has nowhere left to run; a brick factory's other errors.
    */
-  async *stream(inputs: Iterable<PortValues> | AsyncIterable<PortValues>): AsyncGenerator<ItemResult> {
+  async prepare(): Promise<void> {
+    for (const s of this.stages) await this.brick(s);
+  }
+
+  /**
+   * Streams results in input order. `override` replaces the constructor's `mode` / `depth` for this
+   * stream only (the same bricks serve sequential and pipelined streams; run one stream at a time).
+   * @throws RequestError `ABORTED` when `signal` aborts; BackendError `NO_DEVICE_LEFT` when a brick
+   *   has nowhere left to run; a brick's RequestError for bad input; RangeError for depth < 1.
+   */
+  async *stream(inputs: Iterable<PortValues> | AsyncIterable<PortValues>, override: { mode?: 'pipelined' | 'sequential'; depth?: number } = {}): AsyncGenerator<ItemResult> {
+    const depth = override.depth ?? this.opts.depth ?? 2;
+    if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`depth must be an integer ≥ 1, got ${depth}`);
     const ctl = new AbortController();
     const outer = this.opts.signal;
     const onAbort = (): void => ctl.abort();
     if (outer?.aborted) throw abortError();
     outer?.addEventListener('abort', onAbort, { once: true });
     try {
-      if ((this.opts.mode ?? 'pipelined') === 'sequential') yield* this.sequential(inputs, ctl.signal);
-      else yield* this.pipelined(inputs, ctl.signal);
+      if ((override.mode ?? this.opts.mode ?? 'pipelined') === 'sequential') yield* this.sequential(inputs, ctl.signal);
+      else yield* this.pipelined(inputs, ctl.signal, depth);
     } finally {
       outer?.removeEventListener('abort', onAbort);
       ctl.abort();
@@ -235,8 +261,7 @@ export class PipelineExecutor {
     }
   }
 
-  private async *pipelined(inputs: Iterable<PortValues> | AsyncIterable<PortValues>, signal: AbortSignal): AsyncGenerator<ItemResult> {
-    const depth = this.opts.depth ?? 2;
+  private async *pipelined(inputs: Iterable<PortValues> | AsyncIterable<PortValues>, signal: AbortSignal, depth: number): AsyncGenerator<ItemResult> {
     const qs = Array.from({ length: this.stages.length + 1 }, () => new BoundedQueue<Item>(depth));
     this.queueHighWater = qs.map(() => 0);
     const failAll = (e: unknown): void => qs.forEach((q) => q.fail(e));
