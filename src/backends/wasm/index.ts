@@ -7,7 +7,9 @@
  * float reordering.
  *
  * Memory: weights are copied into linear memory once per weight buffer (cached by Uint8Array
- * identity, freed when the array is garbage-collected); `allocF32` hands out float buffers in
+ * identity, freed when the array is garbage-collected; a weight that is itself a view of linear
+ * memory is read in place, and `matmulF32` takes a changing F32 operand without caching it);
+ * `allocF32` hands out float buffers in
  * linear memory (the transformer's activations and KV cache) that every kernel reads and writes in
  * place; other arrays go through reusable scratch regions (copied in and out); memory grows as
  * needed up to wasm32's 4 GiB.
@@ -86,6 +88,15 @@ export interface WasmKernels extends LayerKernels {
   threads(): number;
   /** Jobs joined by workers so far (a counter in linear memory; shows that workers do take part). */
   workerJoins(): number;
+  /**
+   * `y[nTok, nOut] = x[nTok, nIn] · Aᵀ` for a float32 left operand `a[nOut, nIn]` that changes
+   * between calls (attention keys and values): the F32 `matmul` (same bits), but `a` is never
+   * cached. An `a` from {@link allocF32} is read in place; any other array is copied into one
+   * reusable scratch region (grown as needed), so no call leaves a copy behind.
+   * @throws RangeError (`ERR_SYNFLUX_ARG`) when the arrays are shorter than the sizes say;
+   *   BackendError when linear memory runs out.
+   */
+  matmulF32(a: Float32Array, nOut: number, nIn: number, x: Float32Array, nTok: number, y: Float32Array): void;
   /** Matmuls of one weight type sharing X in one job (as NativeKernels.matmulMulti). */
   matmulMulti(type: number, nIn: number, x: Float32Array, nTok: number, w0: Uint8Array, nOut0: number, y0: Float32Array,
     w1: Uint8Array, nOut1: number, y1: Float32Array, w2?: Uint8Array | null, nOut2?: number, y2?: Float32Array | null): void;
@@ -234,8 +245,13 @@ class WasmKernelSet implements WasmKernels {
     return new Float32Array(this.memory.buffer, p, n);
   }
 
-  /** The weight buffer's copy in linear memory (made on first use). */
+  /**
+   * The weight buffer's address in linear memory: a view of linear memory (a Uint8Array over an
+   * {@link allocF32} buffer) is used in place and not cached; any other buffer is copied once,
+   * on first use, and that copy is cached by the array's identity.
+   */
   private weight(w: Uint8Array): number {
+    if (this.ownBufs.has(w.buffer)) return w.byteOffset;
     let p = this.weights.get(w);
     if (p !== undefined) return p;
     if (w.byteLength > MAX_U32) this.oom('a weight', w.byteLength);
@@ -271,6 +287,26 @@ class WasmKernelSet implements WasmKernels {
     const rc = this.ex.sf_wasm_matmul(type, pw, nOut, nIn, px, nTok, py);
     if (rc === -2) this.oom('matmul activations', nTok * nIn);
     if (rc !== 0) argError(`${fn}: bad arguments (type ${type}, nIn ${nIn})`);
+    this.out(py, y, nTok * nOut);
+  }
+
+  matmulF32(a: Float32Array, nOut: number, nIn: number, x: Float32Array, nTok: number, y: Float32Array): void {
+    const fn = 'matmulF32';
+    checkCount(fn, 'nOut', nOut);
+    checkCount(fn, 'nIn', nIn);
+    checkCount(fn, 'nTok', nTok);
+    if (a.length < nOut * nIn) argError(`${fn}: a has ${a.length} floats, need nOut*nIn = ${nOut * nIn}`);
+    if (x.length < nTok * nIn) argError(`${fn}: x has ${x.length} floats, need nTok*nIn = ${nTok * nIn}`);
+    if (y.length < nTok * nOut) argError(`${fn}: y has ${y.length} floats, need nTok*nOut = ${nTok * nOut}`);
+    if (nOut === 0 || nTok === 0) return;
+    const pa = this.inp('a', a, nOut * nIn);
+    const px = this.inp('x', x, nTok * nIn);
+    // y in place unless it overlaps x or a
+    let py = this.outp('y', y, nTok * nOut, px, px + nTok * nIn * 4);
+    if (py === this.at(y) && py < pa + nOut * nIn * 4 && py + nTok * nOut * 4 > pa) py = this.slot('y', nTok * nOut * 4);
+    const rc = this.ex.sf_wasm_matmul(0, pa, nOut, nIn, px, nTok, py);
+    if (rc === -2) this.oom('matmul activations', nTok * nIn);
+    if (rc !== 0) argError(`${fn}: bad arguments (nIn ${nIn})`);
     this.out(py, y, nTok * nOut);
   }
 

@@ -14,19 +14,20 @@
 import type { ImageValue } from '../../bricks/brick.js';
 import { ShapeError } from '../../core/errors.js';
 import type { VisionConfig } from './config.js';
-import type { VisionKernels } from './kernels.js';
+import { allocActivations, type VisionKernels } from './kernels.js';
 import { activate, addBias, attention, AttentionScratch, layerNorm, linear } from './ops.js';
 import type { VisionWeights } from './weights.js';
 
 /**
  * im2col: tile float32 `[3, H, W]` → rows `[nPatches, 3·p·p]`, patches row-major, each row
- * ordered (channel, ky, kx) like a conv kernel `[out, 3, p, p]`.
+ * ordered (channel, ky, kx) like a conv kernel `[out, 3, p, p]`. `alloc` makes the zeroed rows
+ * buffer (default: a plain Float32Array).
  */
-export function im2col(tile: ImageValue, p: number): { rows: Float32Array; nx: number; ny: number } {
+export function im2col(tile: ImageValue, p: number, alloc: (n: number) => Float32Array = (n) => new Float32Array(n)): { rows: Float32Array; nx: number; ny: number } {
   const [c, h, w] = tile.shape;
   const nx = Math.floor(w / p), ny = Math.floor(h / p);
   const k = c * p * p;
-  const rows = new Float32Array(nx * ny * k);
+  const rows = alloc(nx * ny * k);
   const src = tile.data;
   for (let py = 0; py < ny; py++) {
     for (let px = 0; px < nx; px++) {
@@ -44,6 +45,9 @@ export function im2col(tile: ImageValue, p: number): { rows: Float32Array; nx: n
 
 /**
  * Runs the encoder on one tile.
+ * Activations (im2col rows, residual stream, q/k/v, attention and MLP buffers, attention scratch)
+ * come from the provider's `alloc` when it has one (wasm: linear memory, used in place by every
+ * kernel) and are freed through its `free` before returning; the result is always a plain array.
  * @param tile float32 `[3, S, S]` normalised, S = cfg.imageSize
  * @returns features float32 `[nPatches, nEmbd]` (class token removed), patches row-major
  * @param k kernel provider (src/models/vision/kernels.ts): the device the matmuls run on
@@ -54,11 +58,30 @@ export function encodeViT(cfg: VisionConfig, w: VisionWeights, tile: ImageValue,
   if (tile.shape[0] !== 3 || tile.shape[1] !== S || tile.shape[2] !== S || tile.data.length !== 3 * S * S) {
     throw new ShapeError('VISION_BAD_TILE', `vision tile must be [3, ${S}, ${S}], got [${tile.shape.join(', ')}]`);
   }
-  const { rows, nx, ny } = im2col(tile, p);
+  const bufs: Float32Array[] = [];
+  const alloc = (n: number): Float32Array => {
+    const a = allocActivations(k, n);
+    bufs.push(a);
+    return a;
+  };
+  let sc: AttentionScratch | undefined;
+  try {
+    return encodeInto(cfg, w, tile, k, alloc, (nTok, hd) => (sc = new AttentionScratch(nTok, hd, k)));
+  } finally {
+    sc?.release();
+    if (k.free) for (const b of bufs) k.free(b);
+  }
+}
+
+/** The body of {@link encodeViT}, with its buffers from `alloc` and its attention scratch from `scratch`. */
+function encodeInto(cfg: VisionConfig, w: VisionWeights, tile: ImageValue, k: VisionKernels, alloc: (n: number) => Float32Array,
+  scratch: (nTok: number, headDim: number) => AttentionScratch): Float32Array {
+  const p = cfg.patchSize, d = cfg.nEmbd;
+  const { rows, nx, ny } = im2col(tile, p, alloc);
   const nPatch = nx * ny;
   const off = w.cls ? 1 : 0;
   const nTok = nPatch + off;
-  const x = new Float32Array(nTok * d);
+  const x = alloc(nTok * d);
   // patch embedding into rows off..; class token (HF position 0) into row 0
   linear(w.patch, w.patchB, rows, nPatch, x.subarray(off * d), k);
   if (w.cls) x.set(w.cls, 0);
@@ -67,11 +90,11 @@ export function encodeViT(cfg: VisionConfig, w: VisionWeights, tile: ImageValue,
 
   const hd = d / cfg.nHead;
   const scale = Math.fround(1 / Math.sqrt(hd));
-  const h = new Float32Array(nTok * d);
-  const q = new Float32Array(nTok * d), kk = new Float32Array(nTok * d), v = new Float32Array(nTok * d);
-  const att = new Float32Array(nTok * d);
-  const ff = new Float32Array(nTok * cfg.nFf);
-  const sc = new AttentionScratch(nTok, hd);
+  const h = alloc(nTok * d);
+  const q = alloc(nTok * d), kk = alloc(nTok * d), v = alloc(nTok * d);
+  const att = alloc(nTok * d);
+  const ff = alloc(nTok * cfg.nFf);
+  const sc = scratch(nTok, hd);
   for (const l of w.layers) {
     layerNorm(x, l.ln1W, l.ln1B, h, nTok, d, cfg.eps);
     linear(l.q, l.qB, h, nTok, q, k);
@@ -87,5 +110,6 @@ export function encodeViT(cfg: VisionConfig, w: VisionWeights, tile: ImageValue,
     for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i]! + h[i]!);
   }
   if (w.postLnW) layerNorm(x, w.postLnW, w.postLnB, x, nTok, d, cfg.eps);
-  return off ? x.slice(off * d) : x;
+  // a plain copy when x came from the provider (it is freed on return), else x itself
+  return off || k.alloc ? x.slice(off * d) : x;
 }

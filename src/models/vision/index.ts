@@ -137,11 +137,7 @@ class VisionModelImpl implements VisionModel {
   async encode(image: Uint8Array | string): Promise<EncodedImage> {
     const pre = await this.preprocess(image);
     const tiles: EmbeddingsValue[] = [];
-    for (const t of pre.tiles) {
-      // wasm: let the backend's finalizers free the attention operands' copies between tiles
-      if (this.device === 'wasm' && tiles.length) await new Promise<void>((r) => setImmediate(r));
-      tiles.push(this.encodeTile(t));
-    }
+    for (const t of pre.tiles) tiles.push(this.encodeTile(t));
     return { tiles, ...(pre.grid ? { grid: pre.grid } : {}), width: pre.width, height: pre.height };
   }
 

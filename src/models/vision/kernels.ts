@@ -43,6 +43,23 @@ export interface VisionKernels {
    * `out[i] = gelu(g[i]) · u[i]` for i < n (ggml_vec_geglu_f32: the F16 GELU table); `out` may be `g`.
    */
   geglu(g: Float32Array, u: Float32Array, out: Float32Array, n: number): void;
+  /**
+   * Optional: a zeroed float32 buffer of `n` elements where this provider's kernels read and
+   * write it in place (wasm: linear memory, `WasmKernels.allocF32`). Absent: plain Float32Arrays
+   * (see {@link allocActivations}). Such a buffer may live on a SharedArrayBuffer: copy results out
+   * of it before handing them on.
+   */
+  alloc?(n: number): Float32Array;
+  /** Optional: releases a buffer from {@link alloc} now (it must not be used afterwards); no-op for other arrays. */
+  free?(a: Float32Array): void;
+}
+
+/**
+ * A zeroed float32 buffer of `n` elements from `k.alloc` when the provider has one, else a plain
+ * Float32Array.
+ */
+export function allocActivations(k: VisionKernels, n: number): Float32Array {
+  return k.alloc ? k.alloc(n) : new Float32Array(n);
 }
 
 /** The optional vision kernels of the addon (native/sf_vit.c); absent in older builds. */
@@ -87,9 +104,10 @@ export function nativeVisionKernels(): VisionKernels {
 
 /**
  * The WASM provider over the backend's shared instance (`wasmKernels()`): its `matmul` (weights
- * copied into linear memory once, by identity), `geglu`, and for the dynamic operands a fresh copy
- * per call (its linear-memory copy is freed when that copy is garbage-collected, so a tile's
- * attention operands, 2 · layers · nTok · d · 4 bytes, are in flight at most until the next GC).
+ * copied into linear memory once, by identity), `geglu`, `matmulF32` for the dynamic operands
+ * (read in place when they live in linear memory, else copied into one reused scratch region:
+ * never cached), and `allocF32`/`freeF32` as `alloc`/`free`, so the encoder's activations and
+ * attention operands live in linear memory and no kernel call copies them in or out.
  * Single-threaded unless the caller raised the backend's threads.
  * @throws BackendError `BACKEND_UNAVAILABLE` when wasm/synflux.wasm is missing or cannot start.
  */
@@ -104,9 +122,11 @@ export async function wasmVisionKernels(): Promise<VisionKernels> {
   return {
     device: 'wasm',
     matmul: (type, wt, nOut, nIn, x, nTok, y) => w.matmul(type, wt, nOut, nIn, x, nTok, y),
-    matmulDynamic: (a, nOut, nIn, x, nTok, y) => w.matmul(GGMLType.F32, new Uint8Array(bytesOf(a, nOut * nIn)), nOut, nIn, x, nTok, y),
+    matmulDynamic: (a, nOut, nIn, x, nTok, y) => w.matmulF32(a, nOut, nIn, x, nTok, y),
     softmaxRows: softmaxRowsTs,
     geglu: (g, u, out, n) => w.geglu(g, u, out, n),
+    alloc: (n) => w.allocF32(n),
+    free: (a) => w.freeF32(a),
   };
 }
 

@@ -12,7 +12,7 @@ import { f16BitsToF32, f32ToF16Bits } from '../../core/f16.js';
 import { geluF16Table } from '../../nn/activations.js';
 import type { MatWeight } from '../weights.js';
 import type { VisionActivation } from './config.js';
-import { nativeVisionKernels, softmaxRowsTs, type VisionKernels } from './kernels.js';
+import { allocActivations, nativeVisionKernels, softmaxRowsTs, type VisionKernels } from './kernels.js';
 
 const fr = Math.fround;
 
@@ -128,16 +128,27 @@ export function activate(kind: VisionActivation, x: Float32Array, n: number, k: 
   }
 }
 
-/** Scratch buffers for {@link attention}, sized for nTok tokens and width d. */
+/**
+ * Scratch buffers for {@link attention}, sized for nTok tokens and head width headDim (float32:
+ * q, k, vᵀ and output per head `[nTok, headDim]`, scores `[nTok, nTok]`). With a provider `k` they
+ * come from its `alloc` when it has one (wasm: linear memory, read in place by the kernels);
+ * {@link release} hands them back.
+ */
 export class AttentionScratch {
   readonly qh: Float32Array; readonly kh: Float32Array; readonly vt: Float32Array;
   readonly s: Float32Array; readonly oh: Float32Array;
-  constructor(readonly nTok: number, headDim: number) {
-    this.qh = new Float32Array(nTok * headDim);
-    this.kh = new Float32Array(nTok * headDim);
-    this.vt = new Float32Array(nTok * headDim);
-    this.s = new Float32Array(nTok * nTok);
-    this.oh = new Float32Array(nTok * headDim);
+  constructor(readonly nTok: number, headDim: number, private readonly k?: VisionKernels) {
+    const a = (n: number): Float32Array => (k ? allocActivations(k, n) : new Float32Array(n));
+    this.qh = a(nTok * headDim);
+    this.kh = a(nTok * headDim);
+    this.vt = a(nTok * headDim);
+    this.s = a(nTok * nTok);
+    this.oh = a(nTok * headDim);
+  }
+
+  /** Frees the buffers through the provider's `free` (no-op without one); the scratch must not be used afterwards. */
+  release(): void {
+    if (this.k?.free) for (const b of [this.qh, this.kh, this.vt, this.s, this.oh]) this.k.free(b);
   }
 }
 
