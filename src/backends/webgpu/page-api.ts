@@ -5,15 +5,16 @@
  * compactly (typed arrays would come back as plain objects).
  */
 import { WebGPUDevice } from './device.js';
+import type { GPUBufferLike } from './gpu-types.js';
 import { runOp, type OpRequest } from './ops.js';
 import { WebGPUTransformer, type GPUModelManifest } from './model.js';
-import { matmul, type MatmulKernel } from './kernels/matmul.js';
-import { rowBytes } from './quant-wgsl.js';
+import { benchMatmul, benchOp, type BenchMatmulArgs, type BenchOpArgs } from './page-bench.js';
 import { RequestError } from '../../core/errors.js';
 
 let devP: Promise<WebGPUDevice> | null = null;
 const models = new Map<number, WebGPUTransformer>();
 let nextId = 1;
+const probes = new Map<number, GPUBufferLike>();
 
 function device(): Promise<WebGPUDevice> {
   if (!devP) devP = WebGPUDevice.create();
@@ -48,11 +49,11 @@ function wrap<A extends unknown[], R>(f: (...a: A) => Promise<R>): (...a: A) => 
 
 /** Functions callable from Node. */
 export const pageApi = {
-  /** Adapter info, features and the limits the kernels depend on. */
+  /** Adapter info, features, whether it is CPU-emulated (SwiftShader: `rows` matmuls) and the limits the kernels depend on. */
   info: wrap(async () => {
     const d = await device();
     const L = d.limits;
-    return { ...d.info, maxStorageBufferBindingSize: L.maxStorageBufferBindingSize, maxBufferSize: L.maxBufferSize, maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize };
+    return { ...d.info, cpuEmulated: d.cpuEmulated, maxStorageBufferBindingSize: L.maxStorageBufferBindingSize, maxBufferSize: L.maxBufferSize, maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize };
   }),
   /** One kernel on host arrays (./ops.ts). */
   runOp: wrap(async (req: OpRequest) => {
@@ -60,28 +61,35 @@ export const pageApi = {
     return { out: toBase64(r.out), ms: r.ms };
   }),
   /**
-   * Device-resident matmul timing for profiles: random-free zero-filled W (timing does not depend
-   * on values), `reps` dispatches in one submit after a warm-up, then a 4-byte readback. Returns
-   * ms per matmul (launch and submit overhead included, upload excluded).
+   * Device-resident matmul timing for profiles (./page-bench.ts `benchMatmul`): median ms per
+   * matmul over several timed submits (launch included, upload excluded), with the kernel this
+   * adapter's WebGPUTransformer uses unless `kernel` is given.
    */
-  benchMatmul: wrap(async (a: { type: number; nIn: number; nOut: number; nTok: number; reps: number; kernel?: MatmulKernel }) => {
+  benchMatmul: wrap(async (a: BenchMatmulArgs) => benchMatmul(await device(), a)),
+  /** Device-resident timing of a non-matmul kernel, a buffer copy or a run of tiny dispatches (./page-bench.ts `benchOp`). */
+  benchOp: wrap(async (a: BenchOpArgs) => benchOp(await device(), a)),
+  /**
+   * Transfer probe for profiles: decodes base64 float32 bytes as the page decodes its inputs and
+   * returns them re-encoded as the page returns logits, with the page-side ms.
+   */
+  echo: wrap(async (b64: string) => {
+    const t0 = performance.now();
+    const s = atob(b64);
+    const u8 = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) u8[i] = s.charCodeAt(i);
+    const out = toBase64(new Float32Array(u8.buffer, 0, u8.length >> 2));
+    return { data: out, ms: performance.now() - t0 };
+  }),
+  /**
+   * Logits-return probe for profiles: reads `n` float32 values back from a device buffer (kept
+   * per size) and returns them as base64, the path of a forward's logits without the forward.
+   */
+  readback: wrap(async (n: number) => {
+    if (!Number.isInteger(n) || n < 1 || n > 1 << 24) throw new RequestError('BAD_OPTION', `readback size ${n} outside [1, 2^24]`);
     const d = await device();
-    const w = d.createBuffer(rowBytes(a.type, a.nIn) * a.nOut, 'bench_w');
-    const x = d.createBuffer(a.nIn * a.nTok * 4, 'bench_x');
-    const y = d.createBuffer(a.nOut * a.nTok * 4, 'bench_y');
-    try {
-      const run = () => matmul(d, w, x, y, { type: a.type, nIn: a.nIn, nOut: a.nOut, nTok: a.nTok, kernel: a.kernel });
-      run();
-      await d.read(y, 4);
-      const t0 = performance.now();
-      for (let i = 0; i < a.reps; i++) run();
-      await d.read(y, 4);
-      return (performance.now() - t0) / a.reps;
-    } finally {
-      w.destroy();
-      x.destroy();
-      y.destroy();
-    }
+    let b = probes.get(n);
+    if (!b) probes.set(n, (b = d.createBuffer(n * 4, 'readback_probe')));
+    return toBase64(await d.readF32(b, n));
   }),
   /** Fetches the GGUF at `url`, uploads the weights and returns a model id. */
   loadModel: wrap(async (manifest: GPUModelManifest, url: string) => {
