@@ -1,7 +1,8 @@
 /**
  * `npm run plan-check -- [--suite matmul|ocr-lm|vlm] [--items 20] [--profile FILE] [--max-candidates 18]
  *   [--gen-tokens 16] [--rounds 1] [--kill DEVICE@K] [--json] [--write-calibration FILE]
- *   [--vlm DIR | --vlm-preset smolvlm-256m-proportioned] [--only BRICK=DEV,BRICK=DEV …]`
+ *   [--vlm DIR | --vlm-preset smolvlm-256m-proportioned] [--only BRICK=DEV,BRICK=DEV …]
+ *   [--devices cpu,wasm,onnx,webgpu] [--warmup 3]`
  *
  * Checks the placement planner against measurements: for a brick chain it plans every candidate
  * placement from the device profiles (src/bricks/planner.ts), then runs each placement over a
@@ -15,8 +16,9 @@
  *   `proj` (F16 1024²) and `dec` (8×Q4_1 1024²), 32 tokens — on cpu (native, worker, 1 thread),
  *   wasm (worker) and onnx (ORT, 1 intra-op thread): 3 × 3 × 2 = 18 placements.
  * - `ocr-lm`: image decode → PP-OCRv4 det → rec (ONNX Runtime, src/models/ocr via the pipeline
- *   registry) → SmolLM2-135M-Instruct Q4_1 (worker-hosted LM brick on cpu or wasm), over the OCR
- *   fixture images (`node scripts/fetch-fixtures.mjs ocr-images smollm2`). The opaque ONNX bricks
+ *   registry) → SmolLM2-135M-Instruct Q4_1 (worker-hosted LM brick on cpu or wasm; and on webgpu —
+ *   src/backends/webgpu/lm-brick.ts, headless Chromium — when the profile has a `webgpu` device),
+ *   over the OCR fixture images (`node scripts/fetch-fixtures.mjs ocr-images smollm2`). The opaque ONNX bricks
  *   and the host steps are calibrated first (their mean measured ms in a sequential run), so
  *   the comparison checks the LM cost model, the transfers and the composition.
  * - `vlm`: the SmolVLM-style random checkpoint (`--vlm DIR`, default .cache/vlm/smolvlm: model.gguf,
@@ -34,7 +36,11 @@
  * (src/bricks/fault.ts) and the planner as re-planner, and compares the outputs with an unfailed run.
  *
  * The profile is read from `--profile` or the default cache path; when none exists one is measured
- * first (about 20 s). Figures from a shared machine are noisy: note the load when quoting them.
+ * first (about 20 s). `--devices` keeps only those devices of the profile (default: all of them),
+ * e.g. `--devices cpu,wasm,onnx` to leave webgpu out. `--warmup N` (default 3) untimed runs of the
+ * first item before each measured stream; SwiftShader's WebGPU takes ~1 s per prompt token, so
+ * webgpu checks want small runs (`--items 2 --gen-tokens 4 --warmup 1`).
+ * Figures from a shared machine are noisy: note the load when quoting them.
  */
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
@@ -56,7 +62,7 @@ const { values } = parseArgs({
     suite: { type: 'string', default: 'matmul' }, items: { type: 'string', default: '20' }, profile: { type: 'string' },
     'max-candidates': { type: 'string', default: '18' }, 'gen-tokens': { type: 'string', default: '16' }, json: { type: 'boolean' },
     'write-calibration': { type: 'string' }, rounds: { type: 'string', default: '1' }, kill: { type: 'string' }, vlm: { type: 'string' },
-    'vlm-preset': { type: 'string' }, only: { type: 'string', multiple: true },
+    'vlm-preset': { type: 'string' }, only: { type: 'string', multiple: true }, devices: { type: 'string' }, warmup: { type: 'string', default: '3' },
   },
 });
 const root = packageRoot();
@@ -93,7 +99,7 @@ function matmulSuite(): Suite {
   };
 }
 
-async function ocrLmSuite(): Promise<Suite> {
+async function ocrLmSuite(ps: ProfileSet): Promise<Suite> {
   const { brickType } = await import('../src/pipelines/registry.js');
   const { openGGUF } = await import('../src/formats/gguf/reader.js');
   const model = join(root, '.cache', 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
@@ -102,6 +108,11 @@ async function ocrLmSuite(): Promise<Suite> {
   const gen = Number(values['gen-tokens']);
   const template = 'Text in the image:\n{text}\n\nQuestion: {question}';
   const lm: LmBrickSpec = { kind: 'lm', name: 'lm', model, maxTokens: gen, template, chat: true, contextSize: 1024 };
+  // webgpu (the decoder in a headless Chromium page) when the profile measured it
+  const lmDevs = ['cpu', 'wasm', ...(ps.devices.webgpu ? ['webgpu'] : [])].filter((d) => ps.devices[d]);
+  const createLm = async (d: string) => (d === 'webgpu'
+    ? (await import('../src/backends/webgpu/lm-brick.js')).createWebGPULmBrick(lm)
+    : createLmBrick(lm, d, { threads: 1 }));
   const reg = (type: string, name: string, options: Record<string, unknown> = {}): StageSpec => ({
     name, devices: [...brickType(type)!.devices],
     create: (device) => brickType(type)!.create({ name, device, options, log }),
@@ -110,7 +121,7 @@ async function ocrLmSuite(): Promise<Suite> {
     reg('image.decode', 'image'),
     reg('ocr.det', 'ocr-det', { threads: 1 }),
     reg('ocr.rec', 'ocr-rec', { threads: 1 }),
-    { name: 'lm', devices: ['cpu', 'wasm'], create: (d) => createLmBrick(lm, d, { threads: 1 }) },
+    { name: 'lm', devices: lmDevs, create: createLm },
   ];
   const shape = lmShapeFromGGUF(openGGUF(model));
   // Prompt length: template + OCR text ≈ measured in the calibration run (set below).
@@ -121,7 +132,7 @@ async function ocrLmSuite(): Promise<Suite> {
       { name: 'image', devices: ['cpu'], cost: zero },
       { name: 'ocr-det', devices: ['onnx'], cost: zero },
       { name: 'ocr-rec', devices: ['onnx'], cost: zero },
-      { name: 'lm', devices: ['cpu', 'wasm'], cost: lmCost(shape, 96, gen) },
+      { name: 'lm', devices: lmDevs, cost: lmCost(shape, 96, gen) },
     ],
     inputs: Array.from({ length: N }, (_, i) => ({
       path: { kind: 'text', text: images[i % images.length]! }, question: { kind: 'text', text: 'What does the text say?' },
@@ -133,7 +144,7 @@ async function ocrLmSuite(): Promise<Suite> {
       { name: 'image', devices: ['cpu'], cost: zero },
       { name: 'ocr-det', devices: ['onnx'], cost: zero },
       { name: 'ocr-rec', devices: ['onnx'], cost: zero },
-      { name: 'lm', devices: ['cpu', 'wasm'], cost: lmCost(shape, Math.round(promptTokens.reduce((a, b) => a + b, 0) / promptTokens.length), gen) },
+      { name: 'lm', devices: lmDevs, cost: lmCost(shape, Math.round(promptTokens.reduce((a, b) => a + b, 0) / promptTokens.length), gen) },
     ],
   };
 }
@@ -209,20 +220,35 @@ async function vlmSuite(): Promise<Suite> {
   };
 }
 
-async function suite(name: string): Promise<Suite> {
+async function suite(name: string, ps: ProfileSet): Promise<Suite> {
   if (name === 'matmul') return matmulSuite();
-  if (name === 'ocr-lm') return ocrLmSuite();
+  if (name === 'ocr-lm') return ocrLmSuite(ps);
   if (name === 'vlm') return vlmSuite();
   throw new Error(`unknown suite ${name} (matmul, ocr-lm, vlm)`);
 }
 
 async function profiles(): Promise<ProfileSet> {
   const path = values.profile ?? defaultProfilePath();
-  if (existsSync(path)) return loadProfileSet(path);
-  log(`[plan-check] no profile at ${path}: measuring one`);
-  const p = await measureProfiles({ log: (l) => log(`[profile] ${l}`) });
-  saveProfileSet(p, path);
-  return p;
+  let p: ProfileSet;
+  if (existsSync(path)) p = loadProfileSet(path);
+  else {
+    log(`[plan-check] no profile at ${path}: measuring one`);
+    p = await measureProfiles({ log: (l) => log(`[profile] ${l}`) });
+    saveProfileSet(p, path);
+  }
+  return keepDevices(p, values.devices);
+}
+
+/** The profile set restricted to the comma-separated `list` (all devices when undefined). */
+function keepDevices(p: ProfileSet, list: string | undefined): ProfileSet {
+  if (list === undefined) return p;
+  const keep = new Set(list.split(',').map((x) => x.trim()).filter(Boolean));
+  const unknown = [...keep].filter((d) => !p.devices[d]);
+  if (unknown.length) throw new Error(`--devices ${unknown.join(', ')}: not in the profile (devices: ${Object.keys(p.devices).join(', ')})`);
+  return {
+    ...p, devices: Object.fromEntries(Object.entries(p.devices).filter(([d]) => keep.has(d))),
+    transfers: p.transfers.filter((t) => (t.from === 'host' || keep.has(t.from)) && (t.to === 'host' || keep.has(t.to))),
+  };
 }
 
 const median = (a: number[]): number => {
@@ -230,8 +256,8 @@ const median = (a: number[]): number => {
   const h = s.length >> 1;
   return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 };
-/** Untimed runs of the first item before a stream is measured (worker JIT tier-up takes a few items). */
-const WARMUP_RUNS = 3;
+/** Untimed runs of the first item before a stream is measured (worker JIT tier-up takes a few items); `--warmup`. */
+const WARMUP_RUNS = Number(values.warmup);
 const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
 
 /**
@@ -244,7 +270,7 @@ async function measure(s: Suite, placement: Record<string, string>, mode: 'seque
   Promise<{ msPerItem: number; wallPerItem: number; brickMs: Record<string, number[]>; promptTokens: number[]; tiles: number[] }> {
   const ex = new PipelineExecutor(s.stages, { placement, mode, depth: 2, log });
   try {
-    const r = await ex.runAll(s.inputs, { warmup: s.inputs[0]!, warmupRuns: WARMUP_RUNS });
+    const r = await ex.runAll(s.inputs, WARMUP_RUNS > 0 ? { warmup: s.inputs[0]!, warmupRuns: WARMUP_RUNS } : {});
     const brickMs: Record<string, number[]> = {};
     for (const it of r.results) for (const [k, v] of Object.entries(it.ms)) (brickMs[k] ??= []).push(v);
     const wallPerItem = r.wallMs / s.inputs.length;
@@ -300,7 +326,7 @@ async function killCheck(s: Suite, bricks: PlanBrick[], ps: ProfileSet, placemen
 
 async function main(): Promise<void> {
   const ps = await profiles();
-  const s = await suite(values.suite!);
+  const s = await suite(values.suite!, ps);
   // Calibration run (sequential, base placement): measured ms of the opaque bricks.
   let bricks = s.planBricks;
   if (Object.keys(s.calibrate).length || s.recost) {

@@ -166,7 +166,13 @@ export function attnKvLength(contextSize: number, used: number): number {
  *   generation loop forwards G − 1 tokens since the last sampled one is never forwarded, an
  *   over-estimate of one step shared by every device);
  * - `logitsOut`: logit floats returned to the host, `nVocab` per forward call (the last position
- *   of each prefill forward and each decode step).
+ *   of each prefill forward and each decode step);
+ * - `attentionHead`: query rows × heads × layers (the WGSL attention kernel's fixed cost per
+ *   workgroup, src/backends/webgpu/profile.ts).
+ * Caveat: the webgpu profile measures `attentionRow` per row × head × keys really visited (its kernel
+ * does not pad), while this count uses the padded length of {@link attnKvLength}; on webgpu the
+ * attention-row term is thus over-priced by up to 256 / used keys (small next to SwiftShader's
+ * matmuls, measured in bench/plan-check.ts).
  */
 export function lmCost(s: LmShape, promptTokens: number, genTokens: number, contextSize = 1024, opts: LmCostOptions = {}): BrickCost {
   const headsAttn = s.nHead * (s.headDimK + s.headDimV) * s.nLayer;
@@ -197,7 +203,7 @@ export function lmCost(s: LmShape, promptTokens: number, genTokens: number, cont
     matmuls: preMm, launches: 0,
     ops: {
       ...perTok(P), attention: (headsAttn * P * (P + 1)) / 2, attentionRow: preRows * s.nHead * s.nLayer, forwardLayer: F * s.nLayer,
-      forwardCall: F, logitsOut: F * s.nVocab,
+      forwardCall: F, logitsOut: F * s.nVocab, attentionHead: P * s.nHead * s.nLayer,
     },
   };
   const G = Math.max(0, genTokens);
@@ -215,7 +221,7 @@ export function lmCost(s: LmShape, promptTokens: number, genTokens: number, cont
     matmuls: decMm, launches: 0,
     ops: {
       ...perTok(G), attention: headsAttn * pairs, attentionRow: decRows * s.nHead * s.nLayer, elementwise: (G + 1) * s.nVocab, forwardLayer: G * s.nLayer,
-      forwardCall: G, logitsOut: G * s.nVocab,
+      forwardCall: G, logitsOut: G * s.nVocab, attentionHead: G * s.nHead * s.nLayer,
     },
   };
   return {
