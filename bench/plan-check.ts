@@ -2,7 +2,7 @@
  * `npm run plan-check -- [--suite matmul|ocr-lm|vlm] [--items 20] [--profile FILE] [--max-candidates 18]
  *   [--gen-tokens 16] [--rounds 1] [--kill DEVICE@K] [--json] [--write-calibration FILE]
  *   [--vlm DIR | --vlm-preset smolvlm-256m-proportioned] [--only BRICK=DEV,BRICK=DEV …]
- *   [--devices cpu,wasm,onnx,webgpu] [--warmup 3]`
+ *   [--devices cpu,wasm,onnx,webgpu] [--warmup 3] [--ocr-images page.png,imageTextN.png,imageTextR.png] [--skip-pipelined]`
  *
  * Checks the placement planner against measurements: for a brick chain it plans every candidate
  * placement from the device profiles (src/bricks/planner.ts), then runs each placement over a
@@ -39,7 +39,9 @@
  * first (about 20 s). `--devices` keeps only those devices of the profile (default: all of them),
  * e.g. `--devices cpu,wasm,onnx` to leave webgpu out. `--warmup N` (default 3) untimed runs of the
  * first item before each measured stream; SwiftShader's WebGPU takes ~1 s per prompt token, so
- * webgpu checks want small runs (`--items 2 --gen-tokens 4 --warmup 1`).
+ * webgpu checks want small runs (`--items 2 --gen-tokens 4 --warmup 1`), short OCR prompts
+ * (`--ocr-images` picks the images of .cache/ocr-images the ocr-lm stream cycles through) and may
+ * skip the pipelined measurement (`--skip-pipelined`: its columns print as –).
  * Figures from a shared machine are noisy: note the load when quoting them.
  */
 import { parseArgs } from 'node:util';
@@ -63,6 +65,7 @@ const { values } = parseArgs({
     'max-candidates': { type: 'string', default: '18' }, 'gen-tokens': { type: 'string', default: '16' }, json: { type: 'boolean' },
     'write-calibration': { type: 'string' }, rounds: { type: 'string', default: '1' }, kill: { type: 'string' }, vlm: { type: 'string' },
     'vlm-preset': { type: 'string' }, only: { type: 'string', multiple: true }, devices: { type: 'string' }, warmup: { type: 'string', default: '3' },
+    'ocr-images': { type: 'string' }, 'skip-pipelined': { type: 'boolean' },
   },
 });
 const root = packageRoot();
@@ -103,7 +106,7 @@ async function ocrLmSuite(ps: ProfileSet): Promise<Suite> {
   const { brickType } = await import('../src/pipelines/registry.js');
   const { openGGUF } = await import('../src/formats/gguf/reader.js');
   const model = join(root, '.cache', 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
-  const images = ['page.png', 'imageTextN.png', 'imageTextR.png'].map((f) => join(root, '.cache', 'ocr-images', f));
+  const images = (values['ocr-images']?.split(',') ?? ['page.png', 'imageTextN.png', 'imageTextR.png']).map((f) => join(root, '.cache', 'ocr-images', f.trim()));
   for (const f of [model, ...images]) if (!existsSync(f)) throw new Error(`${f} missing: run node scripts/fetch-fixtures.mjs smollm2 ocr-images`);
   const gen = Number(values['gen-tokens']);
   const template = 'Text in the image:\n{text}\n\nQuestion: {question}';
@@ -354,7 +357,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < cands.length; i++) {
       const c = cands[i]!;
       const seq = await measure(s, c.placement, 'sequential');
-      const pip = await measure(s, c.placement, 'pipelined');
+      const pip = values['skip-pipelined'] ? { msPerItem: Number.NaN } : await measure(s, c.placement, 'pipelined');
       const m = meas[i]!;
       m.seq.push(seq.msPerItem);
       m.seqWall.push(seq.wallPerItem);
@@ -386,8 +389,9 @@ async function main(): Promise<void> {
   out.push('');
   out.push('| placement | predicted ms/query | measured ms/query (sequential, mean) | error | sequential wall ms/item | predicted ms/item (pipelined) | measured ms/item (pipelined) | speed-up (seq wall / pipelined) |');
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const opt = (x: number, d: number, unit = ''): string => (Number.isFinite(x) ? `${x.toFixed(d)}${unit}` : '–');
   for (const r of rows) {
-    out.push(`| ${r.placement}${r.placement === pickName ? ' **(pick)**' : ''} | ${r.predicted_ms.toFixed(1)} | ${r.measured_ms.toFixed(1)} | ${r.err_pct >= 0 ? '+' : ''}${r.err_pct.toFixed(0)}% | ${r.sequential_wall_ms.toFixed(1)} | ${r.predicted_stream_ms.toFixed(1)} | ${r.pipelined_ms.toFixed(1)} | ${r.speedup.toFixed(2)}x |`);
+    out.push(`| ${r.placement}${r.placement === pickName ? ' **(pick)**' : ''} | ${r.predicted_ms.toFixed(1)} | ${r.measured_ms.toFixed(1)} | ${r.err_pct >= 0 ? '+' : ''}${r.err_pct.toFixed(0)}% | ${r.sequential_wall_ms.toFixed(1)} | ${r.predicted_stream_ms.toFixed(1)} | ${opt(r.pipelined_ms, 1)} | ${opt(r.speedup, 2, 'x')} |`);
   }
   out.push('');
   const within = rows.filter((r) => Math.abs(r.err_pct) <= 25).length;
