@@ -6,11 +6,13 @@
  * Devices: `cpu` = the native addon (src/backends/cpu/native.ts, ggml block formats, the addon's
  * pthread pool), `wasm` = wasm/synflux.wasm through `kernelsFor('wasm')` (1 thread unless asked), `onnx` =
  * a generated one-node ONNX MatMul (src/bricks/onnx-matmul.ts) run by onnxruntime-node's CPU
- * execution provider (F32/F16 only: ONNX has no ggml block formats).
+ * execution provider (F32/F16 only: ONNX has no ggml block formats), loaded lazily through
+ * src/backends/onnx/runtime.ts.
  */
 import { BackendError, RequestError } from '../core/errors.js';
 import { GGML_TYPES, rowBytes } from '../core/ggml-type.js';
 import type { LayerKernels } from '../backends/kernels.js';
+import { loadOnnxRuntime, type OrtTensor } from '../backends/onnx/runtime.js';
 
 /** Devices a matmul can be prepared on. */
 export type MatmulDeviceName = 'cpu' | 'wasm' | 'onnx';
@@ -67,7 +69,9 @@ export async function quantizeWeights(dtype: string, w: Float32Array, nOut: numb
 
 /**
  * Prepares `W` (float32 `[nOut, nIn]`, quantized to `dtype` on the way) for repeated matmuls.
- * @throws RequestError for a dtype the device lacks or bad sizes; BackendError when the device cannot start.
+ * @throws RequestError for a dtype the device lacks or bad sizes; BackendError when the device
+ *   cannot start (`BACKEND_UNAVAILABLE` for an unknown device or missing wasm module,
+ *   `NATIVE_NOT_BUILT`, `ONNX_RUNTIME_MISSING` when onnxruntime-node cannot be loaded).
  */
 export async function prepareMatmul(device: MatmulDeviceName, dtype: string, w: Float32Array, nOut: number, nIn: number,
   opts: PrepareOptions = {}): Promise<PreparedMatmul> {
@@ -105,12 +109,7 @@ export async function prepareMatmul(device: MatmulDeviceName, dtype: string, w: 
 
 async function prepareOnnx(dtype: string, w: Float32Array, nOut: number, nIn: number, threads: number,
   check: (x: Float32Array, nTok: number, y: Float32Array) => void): Promise<PreparedMatmul> {
-  let ort: typeof import('onnxruntime-node');
-  try {
-    ort = await import('onnxruntime-node');
-  } catch (e) {
-    throw new BackendError('BACKEND_UNAVAILABLE', `onnxruntime-node cannot be loaded: ${(e as Error).message}`, { cause: e });
-  }
+  const ort = await loadOnnxRuntime();
   const { matmulOnnxModel } = await import('./onnx-matmul.js');
   const { f32ToF16Bits, f16BitsToF32 } = await import('../core/f16.js');
   const f16 = dtype === 'F16';
@@ -121,7 +120,7 @@ async function prepareOnnx(dtype: string, w: Float32Array, nOut: number, nIn: nu
     device: 'onnx', dtype, nOut, nIn, weightBytes: nOut * nIn * (f16 ? 2 : 4),
     async run(x, nTok, y = new Float32Array(nTok * nOut)) {
       check(x, nTok, y);
-      let X: import('onnxruntime-node').Tensor;
+      let X: OrtTensor;
       if (f16) {
         const h = new Uint16Array(nTok * nIn);
         for (let i = 0; i < h.length; i++) h[i] = f32ToF16Bits(x[i]!);
