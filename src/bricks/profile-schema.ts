@@ -17,10 +17,12 @@
  *   per token), at nTok ≥ 64 compute-limited.
  * - `memGBs`: a memory-bound op on buffers far larger than the last-level cache, bytes moved / time
  *   (cpu/wasm: an F32 row gather, 32 MiB read + 32 MiB written; onnx: a one-token F32 matmul
- *   streaming a 32 MiB weight).
- * - `launchUs`: per-call overhead of the device's smallest op (a 32×32 F32 matmul of one token).
+ *   streaming a 32 MiB weight; webgpu: a 32 MiB buffer-to-buffer copy kernel).
+ * - `launchUs`: per-call overhead of the device's smallest op (a 32×32 F32 matmul of one token;
+ *   webgpu: the marginal cost of one more such dispatch inside one submit).
  * - `transfers[]`: moving `b` bytes of activations from one device to another costs `fixedMs + b / bytesPerSec`
- *   (worker message hop and the copy into wasm linear memory; ONNX tensor creation and copy).
+ *   (worker message hop and the copy into wasm linear memory; ONNX tensor creation and copy;
+ *   webgpu: float32 bytes as base64 through the Chromium page's playwright RPC).
  * - `power` (optional): idle/busy watts, merged from a config file (not measured here).
  * - `opNs` (version 2, optional per device): nanoseconds per element of the non-matmul kernels a
  *   language model or vision tower calls on that device, the marginal cost at prompt-chunk sizes
@@ -29,7 +31,14 @@
  *   query row × head × padded KV length, native/sf_attn.c sf_attn_n_kv), `softmax` (per
  *   score; cpu: native/sf_vit.c, wasm: the TypeScript reference), `gelu` (per element, GeGLU kernel),
  *   `forwardLayer` (per layer of one decoder forward call on a synthetic tiny decoder: the fixed
- *   per-call cost, kernel launches and TypeScript glue included).
+ *   per-call cost, kernel launches and TypeScript glue included). Only the `webgpu` device
+ *   (src/backends/webgpu/profile.ts) has `forwardCall` (ns per LM forward call: the Node ↔
+ *   Chromium page RPC round trip, submit and the logits readback's fixed part), `logitsOut` (ns
+ *   per logit float returned to Node per forward call: GPU readback, base64, playwright transfer)
+ *   and `attentionHead` (ns per query row × head: one attention workgroup's fixed cost); other
+ *   devices lack them, so the cost model prices that work 0 there. On `webgpu`, `attentionRow` is
+ *   per query row × head × the real number of keys visited (its WGSL kernel does not pad the KV
+ *   length), not the padded length.
  * - `hostOps.opNs` (version 2, optional): nanoseconds per unit of work done in JavaScript on whatever
  *   thread hosts a brick (same on every device): `decodePng` / `decodeJpeg` (per decoded pixel,
  *   sharp), `resizeH` / `resizeV` (per filter tap of 3 channels of the horizontal / vertical pass,
@@ -81,7 +90,10 @@ export interface DeviceProfile {
   memGBs: number;
   /** Per-call overhead, microseconds. */
   launchUs: number;
-  /** Nanoseconds per element of non-matmul kernels (`rope`, `glu`, `attention`, `attentionRow`, `softmax`, `gelu`) and per decoder layer-forward (`forwardLayer`); version 2. */
+  /**
+   * Nanoseconds per element of non-matmul kernels (`rope`, `glu`, `rmsNorm`, `attention`, `attentionRow`, `softmax`, `gelu`)
+   * and per decoder layer-forward (`forwardLayer`); webgpu also `forwardCall`, `logitsOut`, `attentionHead` (file header); version 2.
+   */
   opNs?: Record<string, number>;
   power?: PowerFigures;
 }

@@ -3,8 +3,11 @@
  * matmul GFLOP/s per weight dtype at a few sizes and token counts, memory-bound GB/s, per-call
  * launch overhead, per-element costs of the non-matmul kernels and of the host's JavaScript work
  * (image decode, resize, norms; src/bricks/profile-ops.ts), and the cost of moving activations between the main thread and each device's
- * host (a worker thread for `cpu`/`wasm`, onnxruntime tensors for `onnx`), from which the
- * device-to-device transfer entries are derived.
+ * host (a worker thread for `cpu`/`wasm`, onnxruntime tensors for `onnx`, the Chromium page's
+ * base64 RPC for `webgpu`), from which the device-to-device transfer entries are derived. The
+ * `webgpu` device (WGSL kernels in headless Chromium) is measured by
+ * src/backends/webgpu/profile.ts `measureWebGPUDevice`, with the same figures plus the
+ * webgpu-only op figures `forwardCall`, `logitsOut` and `attentionHead`.
  *
  * Timing: each figure is the median of repeated calls after one warm-up call, repeated until at
  * least `minMs` of wall time and 3 calls (`performance.now()`, ms). On a shared machine the
@@ -18,10 +21,19 @@ import { MATMUL_DTYPES, prepareMatmul, type MatmulDeviceName, type PreparedMatmu
 import { weightBytes } from './cost-model.js';
 import { PROFILE_SCHEMA, PROFILE_VERSION, type DeviceProfile, type MatmulPoint, type ProfileSet, type TransferProfile } from './profile-schema.js';
 
+/**
+ * Devices `synflux profile` measures: the matmul devices of ./device-matmul.ts and `webgpu`
+ * (WGSL kernels in a headless Chromium page, src/backends/webgpu/profile.ts).
+ */
+export type ProfileDeviceName = MatmulDeviceName | 'webgpu';
+
 /** Options of {@link measureProfiles}. */
 export interface MeasureOptions {
-  /** Devices to measure (default all three). */
-  devices?: readonly MatmulDeviceName[];
+  /**
+   * Devices to measure (a device that cannot start is an error). Default: cpu, wasm, onnx, and
+   * webgpu when a Chromium is installed — skipped with a log line if it cannot start.
+   */
+  devices?: readonly ProfileDeviceName[];
   /** cpu pool threads / onnx intra-op threads (default 1; wasm is single-threaded). */
   threads?: number;
   /** Weight dtypes (default F32, F16, Q8_0, Q4_1, Q4_K; each device measures those it supports). */
@@ -32,6 +44,11 @@ export interface MeasureOptions {
   nToks?: readonly number[];
   /** Minimum wall time per figure, ms (default 150). */
   minMs?: number;
+  /**
+   * webgpu only: cap per figure, ms (default max(2000, 10·minMs)); one call longer than half of it
+   * is timed once (the 2048² matmuls on SwiftShader take seconds).
+   */
+  maxMs?: number;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -98,9 +115,9 @@ async function measureWorkerHop(minMs: number): Promise<[number, number]> {
   }
 }
 
-/** ONNX Runtime input tensor creation + output copy cost: [fixedMs, bytesPerSec]. */
+/** ONNX Runtime input tensor creation + output copy cost: [fixedMs, bytesPerSec]. @throws BackendError `ONNX_RUNTIME_MISSING`. */
 async function measureOnnxHop(minMs: number): Promise<[number, number]> {
-  const ort = await import('onnxruntime-node');
+  const ort = await (await import('../backends/onnx/runtime.js')).loadOnnxRuntime();
   const sizes = [1 << 10, 1 << 16, 1 << 20];
   const ms: number[] = [];
   for (const bytes of sizes) {
@@ -250,11 +267,16 @@ function combine(from: string, to: string, a: [number, number] | null, b: [numbe
  * Measures every requested device and derives the transfer table. The pseudo-device `host` is the
  * main thread (where a pipeline's inputs come from and its outputs go): `host→D` costs D's hop,
  * `A→B` costs A's hop out plus B's hop in, also for A = B when A is worker-hosted (the executor
- * relays every brick output through the main thread).
+ * relays every brick output through the main thread; a webgpu brick's outputs come back to Node
+ * too). Without `opts.devices`, webgpu is measured when a Chromium is found and skipped with the
+ * log line `webgpu skipped: <reason>` when it cannot start; named devices must start.
  * @throws BackendError when a requested device cannot start; RequestError for bad options.
  */
 export async function measureProfiles(opts: MeasureOptions = {}): Promise<ProfileSet> {
-  const devices = opts.devices ?? ['cpu', 'wasm', 'onnx'];
+  const { findChromium } = await import('../backends/webgpu/chromium-host.js');
+  const optionalWebgpu = opts.devices === undefined;
+  const requested: readonly ProfileDeviceName[] = opts.devices ?? ['cpu', 'wasm', 'onnx', ...(findChromium() ? ['webgpu' as const] : [])];
+  for (const d of requested) if (d !== 'webgpu' && !MATMUL_DTYPES[d]) throw new RequestError('BAD_OPTION', `unknown device '${d}' (known: cpu, wasm, onnx, webgpu)`);
   if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1 || opts.threads > 256)) {
     throw new RequestError('BAD_OPTION', `--threads must be an integer in [1, 256], got ${opts.threads}`);
   }
@@ -264,10 +286,23 @@ export async function measureProfiles(opts: MeasureOptions = {}): Promise<Profil
     devices: {}, transfers: [],
   };
   const hops = new Map<string, [number, number]>();
-  for (const d of devices) {
-    const { hop, ...p } = await measureDevice(d, opts);
+  const devices: ProfileDeviceName[] = [];
+  for (const d of requested) {
+    let m: DeviceProfile & { hop: [number, number] };
+    if (d === 'webgpu') {
+      const { measureWebGPUDevice } = await import('../backends/webgpu/profile.js');
+      try {
+        m = await measureWebGPUDevice({ dtypes: opts.dtypes, sizes: opts.sizes, nToks: opts.nToks, minMs: opts.minMs, maxMs: opts.maxMs, log: opts.log });
+      } catch (e) {
+        if (!optionalWebgpu) throw e;
+        opts.log?.(`webgpu skipped: ${(e as Error).message}`);
+        continue;
+      }
+    } else m = await measureDevice(d, opts);
+    const { hop, ...p } = m;
     out.devices[d] = p;
     hops.set(d, hop);
+    devices.push(d);
   }
   const { measureHostOps } = await import('./profile-ops.js');
   out.hostOps = await measureHostOps(opts.minMs ?? 150);

@@ -1,5 +1,5 @@
 /**
- * `synflux profile [--device cpu|wasm|onnx|all] [--threads N] [--json] [--out FILE] [--power FILE] [--quick]`:
+ * `synflux profile [--device cpu|wasm|onnx|webgpu|all] [--threads N] [--json] [--out FILE] [--power FILE] [--quick]`:
  * measures device profiles (src/bricks/profile.ts; schema in src/bricks/profile-schema.ts) and
  * stores them as JSON under the user cache dir (or `--out`). `--power FILE` merges
  * `{ DEVICE: { idleW, busyW } }` (watts; power cannot be measured here). Progress goes to stderr;
@@ -9,16 +9,24 @@ import { readFileSync } from 'node:fs';
 import { RequestError } from '../core/errors.js';
 import type { CliIO } from './io.js';
 import { parseIntOption } from './options.js';
+import type { ProfileDeviceName } from '../bricks/profile.js';
 
 /** Options as parsed by commander. */
 export interface ProfileOptions { device?: string; threads?: string; json?: boolean; out?: string; power?: string; quick?: boolean }
 
-/** Parses `--device`. @throws RequestError BAD_OPTION for an unknown name. */
-export function parseDevices(s: string | undefined): ('cpu' | 'wasm' | 'onnx')[] {
-  if (!s || s === 'all') return ['cpu', 'wasm', 'onnx'];
+/** Device names `--device` accepts. */
+export const PROFILE_DEVICES: readonly ProfileDeviceName[] = ['cpu', 'wasm', 'onnx', 'webgpu'];
+
+/**
+ * Parses `--device`: undefined for none or `all` (cpu, wasm, onnx, and webgpu when a Chromium is
+ * installed and starts: src/bricks/profile.ts `measureProfiles`), else the listed names.
+ * @throws RequestError BAD_OPTION for an unknown name.
+ */
+export function parseDevices(s: string | undefined): ProfileDeviceName[] | undefined {
+  if (!s || s === 'all') return undefined;
   const out = s.split(',').map((x) => x.trim());
-  for (const d of out) if (d !== 'cpu' && d !== 'wasm' && d !== 'onnx') throw new RequestError('BAD_OPTION', `--device must be cpu, wasm, onnx or all, got ${d}`);
-  return out as ('cpu' | 'wasm' | 'onnx')[];
+  for (const d of out) if (!PROFILE_DEVICES.includes(d as ProfileDeviceName)) throw new RequestError('BAD_OPTION', `--device must be cpu, wasm, onnx, webgpu, a comma list of them, or all; got ${d}`);
+  return out as ProfileDeviceName[];
 }
 
 /** Runs the profiler, saves the file and prints the summary. */
@@ -36,7 +44,7 @@ export async function profileCommand(opts: ProfileOptions, io: CliIO): Promise<v
   }
   const p = await measureProfiles({
     devices: parseDevices(opts.device), threads,
-    ...(opts.quick ? { sizes: [[512, 512]], minMs: 30 } : {}),
+    ...(opts.quick ? { sizes: [[512, 512]], minMs: 30, maxMs: 600 } : {}),
     log: (l) => io.stderr.write(`[synflux] ${l}\n`),
   });
   if (power !== undefined) mergePower(p, power);

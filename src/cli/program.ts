@@ -123,7 +123,7 @@ export function buildProgram(io: CliIO): Command {
   program
     .command('profile')
     .description('measure device profiles (matmul GFLOP/s per dtype, GB/s, launch overhead, transfers) and store them as JSON')
-    .option('--device <name>', 'cpu, wasm, onnx, a comma list, or all (default all)')
+    .option('--device <name>', 'cpu, wasm, onnx, webgpu, a comma list, or all (default all: webgpu when a Chromium is found)')
     .option('--threads <n>', 'cpu pool threads / onnx intra-op threads (default 1)')
     .option('--out <file>', 'where to write the profile (default: the user cache dir)')
     .option('--power <file>', 'JSON {DEVICE: {idleW, busyW}} merged into the profile')
