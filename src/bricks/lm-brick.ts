@@ -168,11 +168,12 @@ export function attnKvLength(contextSize: number, used: number): number {
  * - `logitsOut`: logit floats returned to the host, `nVocab` per forward call (the last position
  *   of each prefill forward and each decode step);
  * - `attentionHead`: query rows × heads × layers (the WGSL attention kernel's fixed cost per
- *   workgroup, src/backends/webgpu/profile.ts).
- * Caveat: the webgpu profile measures `attentionRow` per row × head × keys really visited (its kernel
- * does not pad), while this count uses the padded length of {@link attnKvLength}; on webgpu the
- * attention-row term is thus over-priced by up to 256 / used keys (small next to SwiftShader's
- * matmuls, measured in bench/plan-check.ts).
+ *   workgroup, src/backends/webgpu/profile.ts);
+ * - `attentionPair`: query·key pairs × heads × layers, the keys a query really visits (the WGSL
+ *   kernel does not pad the KV length, unlike sf_attn.c whose per-row cost `attentionRow` is
+ *   counted over the padded length). A webgpu profile must put its per-key figure here, not in
+ *   `attentionRow` (which this count multiplies by the padded length: 256 / used too much for
+ *   short contexts).
  */
 export function lmCost(s: LmShape, promptTokens: number, genTokens: number, contextSize = 1024, opts: LmCostOptions = {}): BrickCost {
   const headsAttn = s.nHead * (s.headDimK + s.headDimV) * s.nLayer;
@@ -203,7 +204,7 @@ export function lmCost(s: LmShape, promptTokens: number, genTokens: number, cont
     matmuls: preMm, launches: 0,
     ops: {
       ...perTok(P), attention: (headsAttn * P * (P + 1)) / 2, attentionRow: preRows * s.nHead * s.nLayer, forwardLayer: F * s.nLayer,
-      forwardCall: F, logitsOut: F * s.nVocab, attentionHead: P * s.nHead * s.nLayer,
+      forwardCall: F, logitsOut: F * s.nVocab, attentionHead: P * s.nHead * s.nLayer, attentionPair: ((P * (P + 1)) / 2) * s.nHead * s.nLayer,
     },
   };
   const G = Math.max(0, genTokens);
@@ -221,7 +222,7 @@ export function lmCost(s: LmShape, promptTokens: number, genTokens: number, cont
     matmuls: decMm, launches: 0,
     ops: {
       ...perTok(G), attention: headsAttn * pairs, attentionRow: decRows * s.nHead * s.nLayer, elementwise: (G + 1) * s.nVocab, forwardLayer: G * s.nLayer,
-      forwardCall: G, logitsOut: G * s.nVocab, attentionHead: G * s.nHead * s.nLayer,
+      forwardCall: G, logitsOut: G * s.nVocab, attentionHead: G * s.nHead * s.nLayer, attentionPair: pairs * s.nHead * s.nLayer,
     },
   };
   return {

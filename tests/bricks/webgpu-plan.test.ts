@@ -2,8 +2,9 @@
  * The `webgpu` device in the planner and in `synflux run --place` (no browser needed here; the
  * runs on WebGPU are in tests/webgpu/run-place.test.ts):
  * - lmCost counts the two RPC op classes (`forwardCall`: one per prefill forward and per decode
- *   step; `logitsOut`: nVocab floats returned per such call) and the WGSL attention's per-workgroup
- *   unit (`attentionHead`: query rows × heads × layers); a profile without figures for them
+ *   step; `logitsOut`: nVocab floats returned per such call) and the WGSL attention's units
+ *   (`attentionHead`: query rows × heads × layers; `attentionPair`: query·key pairs really visited
+ *   × heads × layers, no KV padding); a profile without figures for them
  *   (cpu/wasm) prices them 0, so cpu predictions do not change;
  * - the LM plan brick of SmolLM2-135M Q4_1 offers webgpu (Q4_1/Q8_0/F32… have WGSL readers) only for a text
  *   prompt, and a model with a weight type without a WGSL reader (Q5_1) is refused;
@@ -45,7 +46,7 @@ function profiles(webgpu?: Record<string, number>): ProfileSet {
   };
 }
 
-test('lmCost: forwardCall = prefill forwards + decode steps, logitsOut = nVocab per call, attentionHead per row and head; 0 ms without figures', () => {
+test('lmCost: forwardCall = prefill forwards + decode steps, logitsOut = nVocab per call, attentionHead/attentionPair per row/pair and head; 0 ms without figures', () => {
   const s: LmShape = {
     nLayer: 2, nHead: 4, nHeadKv: 2, headDimK: 16, headDimV: 16, nVocab: 1000, nEmbd: 64, nFf: 128, weightBytes: 0,
     layerMatmuls: [{ dtype: 'F32', nOut: 64, nIn: 64, count: 2 }], outputMatmul: { dtype: 'F32', nOut: 1000, nIn: 64 },
@@ -57,6 +58,8 @@ test('lmCost: forwardCall = prefill forwards + decode steps, logitsOut = nVocab 
   assert.equal(dec!.ops!.forwardCall, 4);
   assert.equal(dec!.ops!.logitsOut, 4 * 1000);
   assert.deepEqual([pre!.ops!.attentionHead, dec!.ops!.attentionHead], [60 * 4 * 2, 4 * 4 * 2]); // rows × heads × layers
+  // query·key pairs (keys really visited, causal) × heads × layers: 60·61/2 in the prefill, 61 + 62 + 63 + 64 in decode
+  assert.deepEqual([pre!.ops!.attentionPair, dec!.ops!.attentionPair], [1830 * 4 * 2, (61 + 62 + 63 + 64) * 4 * 2]);
   assert.equal(lmCost(s, 60, 0).phases!.length, 1, 'no decode phase without generated tokens');
   // A device without forwardCall/logitsOut figures prices them 0: adding figures adds exactly calls × ns + floats × ns.
   const base = flat(10, 'cpu');
