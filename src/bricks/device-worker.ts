@@ -8,11 +8,15 @@ import type { PortValue, PortValues } from './brick.js';
 import type { HostOptions, MatmulChainSpec } from './matmul-brick.js';
 import type { LmBrickSpec } from './lm-brick.js';
 import type { VisionBrickSpec } from './vision-host.js';
+import type { PipelineBrickSpec } from '../pipelines/worker-host.js';
 import { errorReply } from './worker-brick.js';
 
-/** What a worker can host: a matmul chain, a language model or a vision encoder (cpu or wasm). */
+/**
+ * What a worker can host: a matmul chain, a language model or a vision encoder (cpu or wasm), or a
+ * registered pipeline brick type on any of its devices (src/pipelines/worker-host.ts).
+ */
 export type HostedSpec = {
-  readonly spec: MatmulChainSpec | LmBrickSpec | VisionBrickSpec;
+  readonly spec: MatmulChainSpec | LmBrickSpec | VisionBrickSpec | PipelineBrickSpec;
   readonly device: string;
   readonly opts?: HostOptions;
 };
@@ -22,6 +26,10 @@ interface Hosted {
 }
 
 async function create(h: HostedSpec): Promise<Hosted> {
+  if (h.spec.kind === 'pipeline-brick') {
+    const { hostPipelineBrick } = await import('../pipelines/worker-host.js');
+    return hostPipelineBrick(h.spec, h.device);
+  }
   if (h.device !== 'cpu' && h.device !== 'wasm') throw new Error(`device ${h.device} cannot be worker-hosted (cpu, wasm)`);
   if (h.spec.kind === 'matmul-chain') {
     const { MatmulChainHost } = await import('./matmul-brick.js');

@@ -11,7 +11,7 @@
  * priced by the profile's transfer table).
  */
 import { Worker } from 'node:worker_threads';
-import { BackendError, RequestError, SynfluxError } from '../core/errors.js';
+import { BackendError, ImageError, PipelineError, RequestError, SynfluxError } from '../core/errors.js';
 import type { Brick, BrickCost, PortSpec, PortValue, PortValues } from './brick.js';
 import type { HostedSpec } from './device-worker.js';
 
@@ -36,8 +36,15 @@ function spawnWorker(workerData: unknown): Worker {
   return new Worker(boot, { eval: true, workerData });
 }
 
+/**
+ * The worker's error on this side: RequestError, and the bad-input / bad-pipeline classes
+ * ImageError and PipelineError, keep their class (they must end a stream, not re-plan it); any other
+ * error is a BackendError (the device failed), its code kept.
+ */
 function rebuild(e: { name: string; code?: string; message: string }): Error {
   if (e.name === 'RequestError') return new RequestError(e.code ?? 'REQUEST', e.message);
+  if (e.name === 'ImageError') return new ImageError(e.code ?? 'IMAGE', e.message);
+  if (e.name === 'PipelineError') return new PipelineError(e.code ?? 'PIPELINE', e.message);
   if (e.name === 'BackendError' || e.code) return new BackendError(e.code ?? 'BACKEND_FAILED', e.message);
   return new BackendError('BACKEND_FAILED', `${e.name}: ${e.message}`);
 }

@@ -22,6 +22,11 @@
  * stages, so brick i works on item t+1 while brick i+1 works on item t; backpressure bounds the
  * items in flight) or `sequential` (each item through every brick before the next starts, the
  * baseline for the same placement). Results come out in input order.
+ *
+ * Overlap needs compute off the main thread: onnxruntime-node's `run` and the native / wasm
+ * kernels are synchronous on their calling thread, so bricks that all run on the main thread are
+ * interleaved, not overlapped (only e.g. sharp's image decoding runs on libuv's pool). Bricks named
+ * in `workers` run each in its own worker thread (src/pipelines/worker-host.ts) and do overlap.
  */
 import { performance } from 'node:perf_hooks';
 import { BackendError, PipelineError, RequestError, SynfluxError } from '../core/errors.js';
@@ -30,6 +35,7 @@ import { PipelineExecutor, type ItemResult, type Replanner, type StageSpec } fro
 import { brickType } from './registry.js';
 import type { ValidatedPipeline } from './types.js';
 import { parseEdge } from './validate.js';
+import { HOSTED_LINES_PORT } from './worker-host.js';
 
 /** Options of {@link createPipeline}. */
 export interface CreatePipelineOptions {
@@ -42,6 +48,13 @@ export interface CreatePipelineOptions {
   readonly log?: (msg: string) => void;
   /** Default queue depth of pipelined streams (items per queue between stages; default 2). */
   readonly depth?: number;
+  /**
+   * Bricks to host each in its own worker thread (src/pipelines/worker-host.ts): their compute then
+   * overlaps the main thread's bricks in a pipelined stream. Only built-in brick types (types
+   * registered at run time exist only in their own thread). Inputs and outputs cross by structured
+   * clone (a copy).
+   */
+  readonly workers?: readonly string[];
 }
 
 /** Timings of one pipeline item, ms. */
@@ -169,7 +182,7 @@ class StageBrick implements Brick {
     }
     const out = await this.inner.run(ins);
     const res: Record<string, PortValue> = {};
-    for (const [port, v] of Object.entries(out)) res[`${this.name}.${port}`] = v;
+    for (const [port, v] of Object.entries(out)) res[port === HOSTED_LINES_PORT ? linesKey(this.name) : `${this.name}.${port}`] = v;
     const ll = (this.inner as { lastLines?: unknown }).lastLines;
     if (Array.isArray(ll)) res[linesKey(this.name)] = { kind: 'text', text: JSON.stringify(ll) };
     return res;
@@ -196,6 +209,10 @@ export async function createPipeline(p: ValidatedPipeline, opts: CreatePipelineO
   for (const name of Object.keys(opts.overrides ?? {})) {
     if (!specs.has(name)) throw new PipelineError('PIPELINE_BAD_OPTION', `override for unknown brick ${JSON.stringify(name)}`);
   }
+  const workers = new Set(opts.workers ?? []);
+  for (const name of workers) {
+    if (!specs.has(name)) throw new PipelineError('PIPELINE_BAD_OPTION', `worker thread for unknown brick ${JSON.stringify(name)} (bricks: ${[...specs.keys()].join(', ')})`);
+  }
   const depth = opts.depth ?? 2;
   if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`depth must be an integer ≥ 1, got ${depth}`);
   const bricks = new Map<string, Brick>();
@@ -217,9 +234,18 @@ export async function createPipeline(p: ValidatedPipeline, opts: CreatePipelineO
       name,
       devices: [placed, ...t.devices.filter((d) => d !== placed)],
       create: async (device: string): Promise<Brick> => {
-        opts.log?.(`creating brick ${name} (${b.type}) on ${device}`);
+        const hosted = workers.has(name);
+        opts.log?.(`creating brick ${name} (${b.type}) on ${device}${hosted ? ' in a worker thread' : ''}`);
         const t0 = performance.now();
-        const inner = await t.create({ name, device, options, ...(opts.log ? { log: opts.log } : {}) });
+        const inner = hosted
+          ? await (await import('../bricks/worker-brick.js')).WorkerBrick.start({
+              name,
+              device,
+              inputs: t.inputs(options),
+              outputs: t.outputs(options),
+              hosted: { spec: { kind: 'pipeline-brick', type: b.type, name, options }, device },
+            })
+          : await t.create({ name, device, options, ...(opts.log ? { log: opts.log } : {}) });
         loadMs[name] = performance.now() - t0;
         const w: StageBrick = new StageBrick(name, device, inner, edges, () => {
           if (wrappers.get(name) === w) {

@@ -296,3 +296,38 @@ test('a RequestError from a brick ends the stream with that error; earlier items
     loaded.dispose();
   }
 });
+
+test('worker-hosted bricks (built-in types) give the main thread outputs; bad input keeps its error class; run-time types cannot be hosted', async () => {
+  const { join } = await import('node:path');
+  const { repoRoot } = await import('../helpers/paths.js');
+  const spec: PipelineSpec = {
+    version: 1,
+    name: 'hosted',
+    inputs: { image: { kind: 'text' }, who: { kind: 'text' } },
+    bricks: [
+      { name: 'decode', type: 'image.decode', inputs: { path: '$image' } },
+      { name: 'greet', type: 'text.template', inputs: { who: '$who' }, options: { template: 'Hello {who}!' } },
+    ],
+    outputs: { greeting: 'greet.text', pixels: 'decode.image' },
+  };
+  const img = join(repoRoot(), 'tests/fixtures/images/ocr-notice.png');
+  const ins = [0, 1, 2].map((i) => ({ image: txt(img), who: txt(`w${i}`) }));
+  const main = await createPipeline(validatePipeline(spec), { log: () => {} });
+  const hosted = await createPipeline(validatePipeline(spec), { log: () => {}, workers: ['decode', 'greet'] });
+  try {
+    assert.equal(hosted.bricks.get('decode')!.constructor.name, 'WorkerBrick');
+    const a = await main.runAll(ins, { mode: 'pipelined' });
+    const b = await hosted.runAll(ins, { mode: 'pipelined' });
+    for (let i = 0; i < ins.length; i++) {
+      assert.deepEqual(b.results[i]!.outputs.greeting, txt(`Hello w${i}!`));
+      assert.deepEqual(b.results[i]!.outputs.pixels, a.results[i]!.outputs.pixels);
+    }
+    await assert.rejects(hosted.run({ image: txt(join(repoRoot(), 'package.json')), who: txt('x') }), { name: 'ImageError', code: 'IMAGE_UNSUPPORTED_FORMAT' });
+    assert.equal(hosted.executor.replans.length, 0, 'a bad image must not re-plan');
+  } finally {
+    main.dispose();
+    hosted.dispose();
+  }
+  await assert.rejects(createPipeline(validatePipeline(spec), { workers: ['nope'] }), { name: 'PipelineError', code: 'PIPELINE_BAD_OPTION' });
+  await assert.rejects(createPipeline(validatePipeline(DAG), { log: () => {}, workers: ['a'] }), { name: 'PipelineError', code: 'PIPELINE_UNKNOWN_TYPE' });
+});
