@@ -49,12 +49,13 @@
  *   synthetic llama decoders of width 32 (2 heads of 16, FFN 64, random F32 weights, tied output
  *   head; GGUFs written by src/formats/gguf/writer.ts to a temp dir) loaded through
  *   {@link WebGPULM} — layers 2 and 6 × vocabularies 32 and 32768 — timed in Node as the LM brick
- *   pays: wall ms of one one-token `forward` call (median, the models called in turn). From each,
- *   the page-timed output-head matmul (F32 [nVocab, 32], one token; the cost model prices the
- *   head from the matmul points) and nVocab·logitsOut are subtracted, then
- *   t = forwardCall + nLayer·forwardLayer by non-negative least squares. (A plane fit that also
- *   fits logitsOut from the decoders alone is logged as a cross-check; the vocabulary term is
- *   too small next to the noise of ~10–30 ms calls to be fitted reliably on a loaded machine.)
+ *   pays: wall ms of one one-token `forward` call (median, the models called in turn). On the
+ *   32-logit decoders, minus their (negligible) page-timed output-head matmul and 32·logitsOut,
+ *   t = forwardCall + nLayer·forwardLayer by non-negative least squares. The 32768-logit decoders
+ *   are a logged cross-check: a plane t − head = call + nLayer·layer + nVocab·perLogit through all
+ *   four, with the output head (F32 [nVocab, 32], one token) timed separately in the page and
+ *   subtracted — on a loaded 2-core machine that subtraction of two noisy ~10–40 ms figures is too
+ *   unstable to be the stored `logitsOut`, hence the direct probe.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -415,17 +416,16 @@ export async function measureWebGPUDevice(opts: WebGPUProfileOptions = {}): Prom
 
     const lo = await measureLogitsOut(host, b);
     const dec = opts.decoders ?? { layers: [2, 6], vocabs: [32, 32768] };
-    const F: number[][] = [], fy: number[] = [], F3: number[][] = [], fy3: number[] = [];
-    for (const r of await measureSyntheticForwards(host, dir, dec.layers.flatMap((L) => dec.vocabs.map((V) => [L, V] as const)), b)) {
-      F.push([1, r.nLayer]);
-      fy.push(Math.max(0, r.forwardMs - r.headMs) * 1e6 - r.nVocab * lo);
-      F3.push([1, r.nLayer, r.nVocab]);
-      fy3.push(Math.max(0, r.forwardMs - r.headMs) * 1e6);
-      log(`webgpu synthetic decoder ${r.nLayer} layers, vocab ${r.nVocab}: ${r.forwardMs.toFixed(2)} ms per one-token forward call (output head ${r.headMs.toFixed(3)} ms)`);
-    }
-    const [fc, fl] = nnls(F, fy);
-    const plane = nnls(F3, fy3);
-    log(`webgpu logits return: ${lo.toFixed(2)} ns per float measured; the decoders' plane fit alone gives ${plane[2]!.toFixed(2)} ns per float (call ${(plane[0]! / 1e6).toFixed(2)} ms, layer ${(plane[1]! / 1e6).toFixed(3)} ms)`);
+    const runs = await measureSyntheticForwards(host, dir, dec.layers.flatMap((L) => dec.vocabs.map((V) => [L, V] as const)), b);
+    for (const r of runs) log(`webgpu synthetic decoder ${r.nLayer} layers, vocab ${r.nVocab}: ${r.forwardMs.toFixed(2)} ms per one-token forward call (output head ${r.headMs.toFixed(3)} ms)`);
+    // forwardCall / forwardLayer from the smallest vocabulary (head and logits negligible there, so
+    // no noisy head timing is subtracted); all decoders when it has a single layer count
+    const vMin = Math.min(...runs.map((r) => r.nVocab));
+    const small = runs.filter((r) => r.nVocab === vMin);
+    const fitRuns = new Set(small.map((r) => r.nLayer)).size >= 2 ? small : runs;
+    const [fc, fl] = nnls(fitRuns.map((r) => [1, r.nLayer]), fitRuns.map((r) => Math.max(0, (r.forwardMs - r.headMs) * 1e6 - r.nVocab * lo)));
+    const plane = nnls(runs.map((r) => [1, r.nLayer, r.nVocab]), runs.map((r) => Math.max(0, r.forwardMs - r.headMs) * 1e6));
+    log(`webgpu logits return: ${lo.toFixed(2)} ns per float measured; cross-check, a plane through all decoders gives ${plane[2]!.toFixed(2)} ns per float (call ${(plane[0]! / 1e6).toFixed(2)} ms, layer ${(plane[1]! / 1e6).toFixed(3)} ms)`);
     opNs.forwardCall = fc!;
     opNs.forwardLayer = fl!;
     opNs.logitsOut = lo!;
