@@ -1,9 +1,10 @@
 /**
  * `synflux run --pipeline FILE --image PATH… --prompt TEXT [--place brick=device,…] [--sequential]
- * [--stream-depth N] [--json]`: runs a pipeline file (src/pipelines) on the brick executor
- * (src/pipelines/runner.ts → src/bricks/executor.ts). The pipeline's declared inputs are filled
- * from the flags: `image` ← `--image`, `prompt` ← `--prompt`. `--model`, `--threads`, `--ctx-size`
- * and the sampling flags override the options of every `llm.generate` brick.
+ * [--stream-depth N] [--worker BRICK…] [--json]`: runs a pipeline file (src/pipelines) on the
+ * brick executor (src/pipelines/runner.ts → src/bricks/executor.ts). The pipeline's declared
+ * inputs are filled from the flags: `image` ← `--image`, `prompt` ← `--prompt`. `--model`,
+ * `--threads`, `--ctx-size` and the sampling flags override the options of every `llm.generate`
+ * brick.
  *
  * One `--image`: one run. stdout: the `answer` output (else the first text output), or with
  * `--json` one object `{pipeline, answer, ocr_text, outputs, placement, lines, timings: {total_ms,
@@ -13,11 +14,14 @@
  * Several `--image`s: the images run as one stream with the same prompt, pipelined (each brick a
  * stage, queues of `--stream-depth` items, default 2, so e.g. OCR of image t+1 overlaps the
  * language model answering image t), or one image at a time with `--sequential` (the baseline for
- * the same placement). Each item is printed as soon as it completes, in input order: text mode
- * writes one block `== IMAGE ==` + answer per image; `--json` writes one line per item (the
- * single-run object plus `index` and `image`; `timings.total_ms` is the item's latency from being
- * read to its answer, queue waits included) and then one line `{summary: {items, wall_ms,
- * ms_per_item, mode, depth}}` (wall time of the stream, loading excluded).
+ * the same placement). ONNX Runtime and the native kernels compute on their calling thread, so
+ * bricks overlap only when some run off the main thread: `--worker lm` hosts the `lm` brick in a
+ * worker thread (in both modes, so they stay comparable). Each item is printed as soon as it
+ * completes, in input order: text mode writes one block `== IMAGE ==` + answer per image; `--json`
+ * writes one line per item (the single-run object plus `index` and `image`; `timings.total_ms` is
+ * the item's latency from being read to its answer, queue waits included) and then one line
+ * `{summary: {items, wall_ms, ms_per_item, mode, depth}}` (wall time of the stream, loading
+ * excluded).
  */
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -74,7 +78,7 @@ export interface PipelineStreamSummaryJson {
 }
 
 /** Raw options of `synflux run --pipeline`. */
-export type RawPipelineOptions = RawRunOptions & { pipeline?: string; place?: string[]; sequential?: boolean; streamDepth?: string };
+export type RawPipelineOptions = RawRunOptions & { pipeline?: string; place?: string[]; sequential?: boolean; streamDepth?: string; worker?: string[] };
 
 /**
  * Runs `synflux run --pipeline`.
@@ -123,7 +127,8 @@ export async function pipelineCommand(raw: RawPipelineOptions, io: CliIO): Promi
   const overrides: Record<string, Record<string, unknown>> = {};
   if (Object.keys(lmOverride).length > 0) for (const b of p.spec.bricks) if (b.type === 'llm.generate') overrides[b.name] = lmOverride;
 
-  const loaded = await createPipeline(p, { overrides, depth, log: (m) => log(io, m) });
+  const workers = (raw.worker ?? []).flatMap((w) => w.split(',')).map((w) => w.trim()).filter((w) => w !== '');
+  const loaded = await createPipeline(p, { overrides, depth, workers, log: (m) => log(io, m) });
   const loadTotal = Object.values(loaded.loadMs).reduce((a, b) => a + b, 0);
   const load = Object.fromEntries(Object.entries(loaded.loadMs).map(([k, v]) => [k, round(v)]));
   const toJson = (r: PipelineResult): PipelineRunJson => {
