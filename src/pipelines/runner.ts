@@ -200,9 +200,11 @@ class StageBrick implements Brick {
  * Creates the bricks of a validated pipeline on their placed devices, in execution order, through
  * the executor (a brick whose device is missing — BackendError at creation — is re-planned to its
  * type's next device). A failure disposes the bricks already created.
- * @throws PipelineError (`PIPELINE_BAD_OPTION`) when an override is invalid; RangeError for
- *   `depth` < 1; the errors of the brick factories (missing models, ONNX Runtime, …): a BackendError
- *   with no other device to try is rethrown as the factory threw it.
+ * @throws PipelineError (`PIPELINE_BAD_OPTION`) when an override is invalid or `overrides` /
+ *   `workers` name an unknown brick, (`PIPELINE_UNKNOWN_TYPE`) when a worker-hosted brick's type
+ *   was registered at run time; RangeError for `depth` < 1; the errors of the brick factories
+ *   (missing models, ONNX Runtime, …): a BackendError with no other device to try is rethrown as
+ *   the factory threw it.
  */
 export async function createPipeline(p: ValidatedPipeline, opts: CreatePipelineOptions = {}): Promise<LoadedPipeline> {
   const specs = new Map(p.spec.bricks.map((b) => [b.name, b]));
