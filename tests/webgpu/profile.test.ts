@@ -1,10 +1,12 @@
 /**
  * The `webgpu` device profile (src/backends/webgpu/profile.ts through src/bricks/profile.ts
- * `measureProfiles`): a small profile (F32 matmuls at 256², short timings) is a valid schema-v2
- * set with host↔webgpu transfers and a positive figure for every op the LM cost prices on this
- * device; and its forward-call figures, fitted on synthetic decoders of 2 and 6 layers × 32 and
- * 32768 logits, predict the Node-side wall time of a one-token forward call of a third synthetic
- * decoder (4 layers, 8192 logits) within a factor of 2 — the reference being that decoder's
+ * `measureProfiles`): a small profile (F32 matmuls of the test decoder's output-head shape, short
+ * timings) is a valid schema-v2 set with host↔webgpu transfers and a positive figure for every op
+ * the LM cost prices on this device; and its forward-call figures (forwardCall, forwardLayer from
+ * synthetic decoders of 2, 4 and 6 layers; logitsOut from the readback probe), with the output
+ * head priced from the profile's matmul point, predict the Node-side wall time of a one-token
+ * forward call of another synthetic decoder (5 layers, 8192 logits) within a factor of 2 — the
+ * reference being that decoder's
  * measured wall time through WebGPULM, so a wrong or missing term makes it fail. The figures
  * themselves are machine-dependent and not asserted. Skips without Chromium.
  */
@@ -37,7 +39,7 @@ test('nnls: exact fit, and a negative coefficient is dropped to 0', () => {
 test('webgpu profile: valid set, LM op figures, forward-call figures predict a third decoder', { skip: SKIP, timeout: 5 * 60_000 }, async (t) => {
   const lines: string[] = [];
   const p = validateProfileSet(JSON.parse(JSON.stringify(await measureProfiles({
-    devices: ['webgpu'], dtypes: ['F32'], sizes: [[256, 256]], nToks: [1, 8], minMs: 20, maxMs: 400, log: (l) => lines.push(l),
+    devices: ['webgpu'], dtypes: ['F32'], sizes: [[8192, 32]], nToks: [1, 8], minMs: 30, maxMs: 400, log: (l) => lines.push(l),
   }))));
   const d = p.devices.webgpu!;
   assert.deepEqual(Object.keys(p.devices), ['webgpu']);
@@ -50,10 +52,10 @@ test('webgpu profile: valid set, LM op figures, forward-call figures predict a t
   for (const op of ['rope', 'glu', 'rmsNorm', 'forwardLayer', 'forwardCall', 'logitsOut']) assert.ok(ops[op]! > 0, `${op} = ${ops[op]}\n${lines.join('\n')}`);
   assert.ok(ops.attention! + ops.attentionRow! > 0, `attention ${ops.attention}, attentionRow ${ops.attentionRow}`);
   assert.deepEqual(p.transfers.map((t) => `${t.from}>${t.to}`), ['host>webgpu', 'webgpu>host', 'webgpu>webgpu']);
-  assert.ok(lines.some((l) => l.startsWith('webgpu matmul F32 256x256 nTok=8')), lines.join('\n'));
+  assert.ok(lines.some((l) => l.startsWith('webgpu matmul F32 8192x32 nTok=8')), lines.join('\n'));
 
   const dir = mkdtempSync(join(tmpdir(), 'synflux-webgpu-prof-test-'));
-  const L = 4, V = 8192;
+  const L = 5, V = 8192;
   const lm = await WebGPULM.load(writeSyntheticDecoder(dir, L, V), { host: await page(), contextSize: SYNTH_DECODER.nCtx });
   try {
     const [measured] = await timeForwardCalls([lm], { minMs: 300, maxMs: 3000 });

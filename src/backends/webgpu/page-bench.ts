@@ -4,7 +4,7 @@
  * exposed through ./page-api.ts. Buffers are created once per figure and stay on the GPU; a
  * figure is the median over several timed batches, each batch recording `reps` dispatches
  * into one submit (as a model forward records all its kernels into one submit) followed by a
- * 4-byte readback that waits for the GPU. Inputs are zero-filled: SwiftShader and GPUs run the
+ * 4-byte readback that waits for the GPU (the bare readback's own time subtracted). Inputs are zero-filled: SwiftShader and GPUs run the
  * same instructions whatever the values (no data-dependent branches in these kernels).
  */
 import type { WebGPUDevice } from './device.js';
@@ -35,18 +35,22 @@ export interface BenchBudget {
 
 /** One timed figure. */
 export interface BenchTiming {
-  /** Median milliseconds per recorded call (the submit and readback amortized over `reps`). */
+  /** Median milliseconds per recorded call (a batch's time minus `readMs`, over `reps`). */
   ms: number;
   /** Calls recorded per submitted batch. */
   reps: number;
   /** Timed batches. */
   batches: number;
+  /** Median ms of a submit + 4-byte readback without kernels, subtracted from each batch. */
+  readMs: number;
 }
 
 /**
  * Times `record` (which records one call's dispatches, nothing else) on `d`: one untimed warm-up
- * (pipeline compilation, first touch of the buffers; unless `b.warm` is false), one timed probe call that sizes the batches
- * to about minMs/5 each, then batches of `reps` calls per submit until {@link BenchBudget} is met.
+ * (pipeline compilation, first touch of the buffers; unless `b.warm` is false), three bare
+ * readbacks whose median (`readMs`, the submit + map round trip) is subtracted from every timed
+ * batch, one timed probe call that sizes the batches to about minMs/5 each, then batches of
+ * `reps` calls per submit until {@link BenchBudget} is met.
  * @throws BackendError from WebGPU (validation, device loss).
  */
 export async function timeOnDevice(d: WebGPUDevice, record: () => void, sync: GPUBufferLike, b: BenchBudget): Promise<BenchTiming> {
@@ -55,11 +59,20 @@ export async function timeOnDevice(d: WebGPUDevice, record: () => void, sync: GP
     record();
     await d.read(sync, 4);
   }
+  // the fixed cost of a batch's submit + 4-byte readback (copy, mapAsync), subtracted from every
+  // batch: inside a forward, kernels do not pay it (the forward's one readback is priced apart)
+  const r: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const a = performance.now();
+    await d.read(sync, 4);
+    r.push(performance.now() - a);
+  }
+  const readMs = r.sort((x, y) => x - y)[1]!;
   const start = performance.now();
   record();
   await d.read(sync, 4);
-  const probe = performance.now() - start;
-  if (probe >= maxMs / 2) return { ms: probe, reps: 1, batches: 1 };
+  const probe = Math.max(performance.now() - start - readMs, 1e-3);
+  if (probe >= maxMs / 2) return { ms: probe, reps: 1, batches: 1, readMs };
   const reps = Math.max(1, Math.min(512, Math.floor(minMs / 5 / Math.max(probe, 1e-3))));
   const s: number[] = [];
   while (s.length < 3 || (performance.now() - start < minMs && s.length < 100)) {
@@ -67,11 +80,11 @@ export async function timeOnDevice(d: WebGPUDevice, record: () => void, sync: GP
     for (let i = 0; i < reps; i++) record();
     await d.read(sync, 4);
     const t = performance.now() - a;
-    s.push(t / reps);
+    s.push(Math.max(t - readMs, 0) / reps);
     if (performance.now() - start + t > maxMs) break;
   }
   s.sort((x, y) => x - y);
-  return { ms: s[s.length >> 1]!, reps, batches: s.length };
+  return { ms: s[s.length >> 1]!, reps, batches: s.length, readMs };
 }
 
 /** Arguments of {@link benchMatmul}. */

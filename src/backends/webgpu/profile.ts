@@ -48,12 +48,12 @@
  *   decoder layer at negligible arithmetic — launches, one-row attention of 2 heads), from
  *   synthetic llama decoders of width 32 (2 heads of 16, FFN 64, random F32 weights, tied output
  *   head; GGUFs written by src/formats/gguf/writer.ts to a temp dir) loaded through
- *   {@link WebGPULM} — layers 2 and 6 × vocabularies 32 and 32768 — timed in Node as the LM brick
+ *   {@link WebGPULM} — layers 2, 4 and 6 × vocabularies 32 and 32768 — timed in Node as the LM brick
  *   pays: wall ms of one one-token `forward` call (median, the models called in turn). On the
  *   32-logit decoders, minus their (negligible) page-timed output-head matmul and 32·logitsOut,
  *   t = forwardCall + nLayer·forwardLayer by non-negative least squares. The 32768-logit decoders
  *   are a logged cross-check: a plane t − head = call + nLayer·layer + nVocab·perLogit through all
- *   four, with the output head (F32 [nVocab, 32], one token) timed separately in the page and
+ *   six, with the output head (F32 [nVocab, 32], one token) timed separately in the page and
  *   subtracted — on a loaded 2-core machine that subtraction of two noisy ~10–40 ms figures is too
  *   unstable to be the stored `logitsOut`, hence the direct probe.
  */
@@ -359,7 +359,7 @@ export interface WebGPUProfileOptions {
   minMs?: number;
   /** Cap per figure, ms (default max(2000, 10·minMs)); a call longer than half of it is timed once. */
   maxMs?: number;
-  /** Layers × vocabularies of the synthetic decoders fitted for the forward-call figures (default [2, 6] × [32, 32768]). */
+  /** Layers × vocabularies of the synthetic decoders fitted for the forward-call figures (default [2, 4, 6] × [32, 32768]). */
   decoders?: { layers: readonly number[]; vocabs: readonly number[] };
   /** Progress lines. */
   log?: (line: string) => void;
@@ -415,7 +415,7 @@ export async function measureWebGPUDevice(opts: WebGPUProfileOptions = {}): Prom
     log(`webgpu attention: ${att!.toFixed(4)} ns per pair·head·dim, ${row!.toFixed(3)} ns per row·head·key visited (real KV length, unpadded), ${wg!.toFixed(1)} ns per row·head (attentionHead)`);
 
     const lo = await measureLogitsOut(host, b);
-    const dec = opts.decoders ?? { layers: [2, 6], vocabs: [32, 32768] };
+    const dec = opts.decoders ?? { layers: [2, 4, 6], vocabs: [32, 32768] };
     const runs = await measureSyntheticForwards(host, dir, dec.layers.flatMap((L) => dec.vocabs.map((V) => [L, V] as const)), b);
     for (const r of runs) log(`webgpu synthetic decoder ${r.nLayer} layers, vocab ${r.nVocab}: ${r.forwardMs.toFixed(2)} ms per one-token forward call (output head ${r.headMs.toFixed(3)} ms)`);
     // forwardCall / forwardLayer from the smallest vocabulary (head and logits negligible there, so
