@@ -15,13 +15,14 @@
  * stage, queues of `--stream-depth` items, default 2, so e.g. OCR of image t+1 overlaps the
  * language model answering image t), or one image at a time with `--sequential` (the baseline for
  * the same placement). ONNX Runtime and the native kernels compute on their calling thread, so
- * bricks overlap only when some run off the main thread: `--worker lm` hosts the `lm` brick in a
- * worker thread (in both modes, so they stay comparable). Each item is printed as soon as it
- * completes, in input order: text mode writes one block `== IMAGE ==` + answer per image; `--json`
- * writes one line per item (the single-run object plus `index` and `image`; `timings.total_ms` is
- * the item's latency from being read to its answer, queue waits included) and then one line
- * `{summary: {items, wall_ms, ms_per_item, mode, depth}}` (wall time of the stream, loading
- * excluded).
+ * bricks overlap only when some run off the main thread: `--worker BRICK…` hosts those bricks each
+ * in a worker thread (`--worker none`: none); by default a stream of several images hosts its
+ * `llm.generate` bricks in workers, in both modes so they stay comparable (a single image runs
+ * every brick on the main thread). Each item is printed as soon as it completes, in input order:
+ * text mode writes one block `== IMAGE ==` + answer per image; `--json` writes one line per item
+ * (the single-run object plus `index` and `image`; `timings.total_ms` is the item's latency from
+ * being read to its answer, queue waits included) and then one line `{summary: {items, wall_ms,
+ * ms_per_item, mode, depth, workers}}` (wall time of the stream, loading excluded).
  */
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -74,6 +75,8 @@ export interface PipelineStreamSummaryJson {
     mode: 'pipelined' | 'sequential';
     /** Queue depth between stages (pipelined mode). */
     depth: number;
+    /** Bricks hosted in worker threads. */
+    workers: string[];
   };
 }
 
@@ -127,7 +130,13 @@ export async function pipelineCommand(raw: RawPipelineOptions, io: CliIO): Promi
   const overrides: Record<string, Record<string, unknown>> = {};
   if (Object.keys(lmOverride).length > 0) for (const b of p.spec.bricks) if (b.type === 'llm.generate') overrides[b.name] = lmOverride;
 
-  const workers = (raw.worker ?? []).flatMap((w) => w.split(',')).map((w) => w.trim()).filter((w) => w !== '');
+  // Worker threads: as given by --worker (`none`: no brick); by default a stream of several images
+  // hosts its language-model bricks in workers (in both modes), so pipelining has something to
+  // overlap; a single run keeps every brick on the main thread.
+  const listed = (raw.worker ?? []).flatMap((w) => w.split(',')).map((w) => w.trim()).filter((w) => w !== '');
+  const workers = raw.worker !== undefined
+    ? listed.filter((w) => w !== 'none')
+    : items.length > 1 ? p.spec.bricks.filter((b) => b.type === 'llm.generate').map((b) => b.name) : [];
   const loaded = await createPipeline(p, { overrides, depth, workers, log: (m) => log(io, m) });
   const loadTotal = Object.values(loaded.loadMs).reduce((a, b) => a + b, 0);
   const load = Object.fromEntries(Object.entries(loaded.loadMs).map(([k, v]) => [k, round(v)]));
@@ -160,7 +169,7 @@ export async function pipelineCommand(raw: RawPipelineOptions, io: CliIO): Promi
       return;
     }
     const mode = raw.sequential ? 'sequential' : 'pipelined';
-    log(io, `pipeline ${p.spec.name}: ${items.length} images, ${mode}${mode === 'pipelined' ? ` (depth ${depth})` : ''}`);
+    log(io, `pipeline ${p.spec.name}: ${items.length} images, ${mode}${mode === 'pipelined' ? ` (depth ${depth})` : ''}; worker threads: ${workers.join(', ') || 'none'}`);
     const t0 = performance.now();
     let n = 0;
     for await (const r of loaded.stream(items.map((it) => it.inputs), { mode, depth })) {
@@ -175,7 +184,7 @@ export async function pipelineCommand(raw: RawPipelineOptions, io: CliIO): Promi
       }
     }
     const wall = performance.now() - t0;
-    const s: PipelineStreamSummaryJson = { summary: { items: n, wall_ms: round(wall), ms_per_item: round(wall / n), mode, depth } };
+    const s: PipelineStreamSummaryJson = { summary: { items: n, wall_ms: round(wall), ms_per_item: round(wall / n), mode, depth, workers } };
     log(io, `pipeline ${p.spec.name}: ${n} items ${mode} in ${wall.toFixed(0)} ms (${(wall / n).toFixed(0)} ms/item)`);
     if (raw.json) io.stdout.write(`${JSON.stringify(s)}\n`);
   } finally {

@@ -51,7 +51,7 @@ export function buildProgram(io: CliIO): Command {
     .option('--place <brick=device...>', 'pin bricks to devices: with --pipeline any brick (e.g. ocr-det=onnx,lm=wasm); with --model lm=cpu|wasm, vision=cpu|wasm (--mmproj)')
     .option('--sequential', 'with --pipeline and several --image: run the stream one image at a time (default: pipelined, bricks overlap across images)')
     .option('--stream-depth <n>', 'with --pipeline and several --image: queue depth between pipelined bricks (default 2)')
-    .option('--worker <brick...>', 'with --pipeline: host these bricks each in a worker thread, so their compute overlaps the main thread\'s bricks in a pipelined stream (e.g. --worker lm)')
+    .option('--worker <brick...>', 'with --pipeline: host these bricks each in a worker thread, so their compute overlaps the main thread\'s bricks in a pipelined stream (default with several --image: the llm.generate bricks; none: no brick)')
     .option('--chat', 'apply the model\'s chat template (prompt = one user message)')
     .option('--system <text>', 'system message (implies --chat)')
     .option('--json', 'print one JSON object {text, tokens, prompt_tokens, timings} instead of the text')
