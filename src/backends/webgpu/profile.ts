@@ -14,11 +14,12 @@
  * - `memGBs`: a 32 MiB float32 buffer-to-buffer copy kernel (bytes read + written / time).
  * - `launchUs`: the marginal cost of one more smallest dispatch (one-token 32×32 F32 matmul) in a
  *   submit — record, bind group, dispatch and its execution: the slope between batches of 16 and
- *   256 such dispatches, i.e. what each extra kernel of a forward costs.
+ *   256 such dispatches, i.e. what each extra kernel of a forward costs (when noise makes that
+ *   slope ≤ 0: the 256-dispatch batch's time / 256).
  * - `opNs` (ns per unit, units as src/bricks/profile-ops.ts): `rope` (per rotated float, 64 tokens
  *   × 16 heads × 64), `glu` (per SwiGLU output, 64 × 2048), `rmsNorm` (per normalized float,
- *   64 × 1024), `attention`, `attentionRow`, `attentionHead` (below), and the forward-call figures
- *   `forwardCall`, `forwardLayer`, `logitsOut` (below).
+ *   64 × 1024), `attention`, `attentionPair`, `attentionHead` (below; `attentionRow` is 0), and the
+ *   forward-call figures `forwardCall`, `forwardLayer`, `logitsOut` (below).
  * - `hop`: one-way Node ↔ page transfer of float32 activations as base64 (the path the LM's
  *   logits take): half the round trip of an echo call at 1 KiB, 64 KiB and 1 MiB, least squares on
  *   relative errors → [fixed ms, bytes/s].
@@ -28,14 +29,16 @@
  * (∝ dK), the chunk's max and exp, and a 4-slot V accumulation every thread runs for every key of
  * the chunk (∝ keys, not dV, for dV ≤ 64·4). Six timings (8 heads: 64 query rows at pos0 0 and 192
  * with head dims 16 and 64; one row at 256 and 1024 keys, dim 64) fit
- * t = attention·(pairs·heads·(dK+dV)) + attentionRow·(pairs·heads) + attentionHead·(rows·heads)
- * by non-negative least squares on relative errors, where pairs = Σ keys visited. So on this device
- * **`attentionRow` is ns per query row × head × the REAL number of keys visited** (no padding: the
- * WGSL kernel never pads n_kv to 256), whereas on cpu/wasm it is per row × head × the padded KV
- * length (native/sf_attn.c `sf_attn_n_kv`); a cost model multiplying it by the padded length
- * over-prices short contexts by 256 / used. `attentionHead` (webgpu only) is the fixed ns per
- * query row × head (one workgroup: its start, q load, barriers, output); the dimension part
- * `attention` is small next to the per-key part on SwiftShader and may fit to 0.
+ * t = attention·(pairs·heads·(dK+dV)) + attentionPair·(pairs·heads) + attentionHead·(rows·heads)
+ * by non-negative least squares on relative errors, where pairs = Σ keys visited:
+ * - `attentionPair` (webgpu only): ns per query·key pair really visited × head — the KV length is
+ *   NOT padded to 256 by the WGSL kernel (src/bricks/lm-brick.ts `lmCost` counts these units);
+ * - `attentionHead` (webgpu only): ns per query row × head (one workgroup: its start, q load,
+ *   barriers, output);
+ * - `attention`: ns per pair × head × (dK + dV), the dimension part — small next to the per-key
+ *   part on SwiftShader, it may fit to 0;
+ * - `attentionRow` is stored as 0: nothing in this kernel scales with the padded KV length that
+ *   cpu/wasm's `attentionRow` is counted over (native/sf_attn.c `sf_attn_n_kv`).
  *
  * Forward-call figures:
  * - `logitsOut`: ns per logit float returned to Node per forward call — GPU → staging copy and
@@ -45,7 +48,8 @@
  * - `forwardCall` (ns per forward call: the Node → page RPC round trip of playwright's evaluate,
  *   token ids and RoPE table upload, embedding lookup, final norm, the submit and the readback's
  *   fixed part) and `forwardLayer` (ns per layer per forward call: the ≈ 17 dispatches of one
- *   decoder layer at negligible arithmetic — launches, one-row attention of 2 heads), from
+ *   decoder layer at negligible arithmetic, i.e. their launches, net of what the figures above
+ *   price of its kernels — {@link syntheticLayerKernelsNs}, mostly the one-row attention), from
  *   synthetic llama decoders of width 32 (2 heads of 16, FFN 64, random F32 weights, tied output
  *   head; GGUFs written by src/formats/gguf/writer.ts to a temp dir) loaded through
  *   {@link WebGPULM} — layers 2, 4 and 6 × vocabularies 32 and 32768 — timed in Node as the LM brick
@@ -342,6 +346,20 @@ async function measureHop(host: ChromiumWebGPU, b: Budget): Promise<[number, num
  */
 const ATTENTION_POINTS: ReadonlyArray<readonly [number, number, number]> = [[64, 0, 16], [64, 0, 64], [64, 192, 16], [64, 192, 64], [1, 255, 64], [1, 1023, 64]];
 
+/**
+ * ns of the size-dependent kernels of one layer of a one-token forward of a synthetic decoder
+ * ({@link SYNTH_DECODER}), priced with `opNs` as src/bricks/lm-brick.ts `lmCost` counts them:
+ * rope on q and k, GLU, two RMSNorms, attention of each head over the mean KV length of the
+ * timed calls (positions cycle through 0…nCtx-1, so (nCtx + 1) / 2 keys).
+ */
+export function syntheticLayerKernelsNs(opNs: Readonly<Record<string, number>>): number {
+  const { nEmbd, nHead, headDim, nFF, nCtx } = SYNTH_DECODER;
+  const keys = (nCtx + 1) / 2;
+  const f = (k: string): number => opNs[k] ?? 0;
+  return f('rope') * 2 * nHead * headDim + f('glu') * nFF + f('rmsNorm') * 2 * nEmbd
+    + nHead * (f('attentionHead') + keys * (f('attentionPair') + f('attention') * 2 * headDim));
+}
+
 /** A {@link BenchOpArgs} without its budget. */
 type OpShape = BenchOpArgs extends infer T ? (T extends unknown ? Omit<T, 'minMs' | 'maxMs'> : never) : never;
 
@@ -393,7 +411,8 @@ export async function measureWebGPUDevice(opts: WebGPUProfileOptions = {}): Prom
     const memGBs = (2 * copyN * 4) / ((await op({ op: 'copy', n: copyN })) * 1e6);
     log(`webgpu memory-bound: ${memGBs.toFixed(2)} GB/s`);
     const [l16, l256] = [await op({ op: 'launch', count: 16 }), await op({ op: 'launch', count: 256 })];
-    const launchUs = Math.max(0, ((l256 - l16) / 240) * 1000);
+    // the slope; on a noisy machine it can come out ≤ 0, then the 256-dispatch batch's mean per dispatch
+    const launchUs = l256 > l16 ? ((l256 - l16) / 240) * 1000 : (l256 / 256) * 1000;
     log(`webgpu launch overhead: ${launchUs.toFixed(1)} µs per dispatch in a submit`);
 
     const opNs: Record<string, number> = {};
@@ -410,9 +429,10 @@ export async function measureWebGPUDevice(opts: WebGPUProfileOptions = {}): Prom
     }
     const [att, row, wg] = nnls(X, y, true);
     opNs.attention = att!;
-    opNs.attentionRow = row!;
+    opNs.attentionPair = row!;
     opNs.attentionHead = wg!;
-    log(`webgpu attention: ${att!.toFixed(4)} ns per pair·head·dim, ${row!.toFixed(3)} ns per row·head·key visited (real KV length, unpadded), ${wg!.toFixed(1)} ns per row·head (attentionHead)`);
+    opNs.attentionRow = 0;
+    log(`webgpu attention: ${att!.toFixed(4)} ns per pair·head·dim (attention), ${row!.toFixed(3)} ns per pair·head, keys really visited (attentionPair), ${wg!.toFixed(1)} ns per row·head (attentionHead)`);
 
     const lo = await measureLogitsOut(host, b);
     const dec = opts.decoders ?? { layers: [2, 4, 6], vocabs: [32, 32768] };
@@ -423,11 +443,14 @@ export async function measureWebGPUDevice(opts: WebGPUProfileOptions = {}): Prom
     const vMin = Math.min(...runs.map((r) => r.nVocab));
     const small = runs.filter((r) => r.nVocab === vMin);
     const fitRuns = new Set(small.map((r) => r.nLayer)).size >= 2 ? small : runs;
-    const [fc, fl] = nnls(fitRuns.map((r) => [1, r.nLayer]), fitRuns.map((r) => Math.max(0, (r.forwardMs - r.headMs) * 1e6 - r.nVocab * lo)));
+    const [fc, flGross] = nnls(fitRuns.map((r) => [1, r.nLayer]), fitRuns.map((r) => Math.max(0, (r.forwardMs - r.headMs) * 1e6 - r.nVocab * lo)));
+    // per layer, the cost model prices the size-dependent kernels apart (attention, rope, glu, 2 norms):
+    // what they cost in the synthetic layer is taken out of forwardLayer so it is not counted twice
+    const fl = Math.max(0, flGross! - syntheticLayerKernelsNs(opNs));
     const plane = nnls(runs.map((r) => [1, r.nLayer, r.nVocab]), runs.map((r) => Math.max(0, r.forwardMs - r.headMs) * 1e6));
     log(`webgpu logits return: ${lo.toFixed(2)} ns per float measured; cross-check, a plane through all decoders gives ${plane[2]!.toFixed(2)} ns per float (call ${(plane[0]! / 1e6).toFixed(2)} ms, layer ${(plane[1]! / 1e6).toFixed(3)} ms)`);
     opNs.forwardCall = fc!;
-    opNs.forwardLayer = fl!;
+    opNs.forwardLayer = fl;
     opNs.logitsOut = lo!;
     log(`webgpu ops (ns/unit): ${Object.entries(opNs).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
 
