@@ -35,10 +35,10 @@
  *   (src/backends/webgpu/profile.ts) has `forwardCall` (ns per LM forward call: the Node ↔
  *   Chromium page RPC round trip, submit and the logits readback's fixed part), `logitsOut` (ns
  *   per logit float returned to Node per forward call: GPU readback, base64, playwright transfer)
- *   and `attentionHead` (ns per query row × head: one attention workgroup's fixed cost); other
- *   devices lack them, so the cost model prices that work 0 there. On `webgpu`, `attentionRow` is
- *   per query row × head × the real number of keys visited (its WGSL kernel does not pad the KV
- *   length), not the padded length.
+ *   `attentionHead` (ns per query row × head: one attention workgroup's fixed cost) and
+ *   `attentionPair` (ns per query·key pair really visited × head: its WGSL attention does not pad
+ *   the KV length, so its per-key cost is not an `attentionRow`, which webgpu stores as 0); other
+ *   devices lack them, so the cost model prices that work 0 there.
  * - `hostOps.opNs` (version 2, optional): nanoseconds per unit of work done in JavaScript on whatever
  *   thread hosts a brick (same on every device): `decodePng` / `decodeJpeg` (per decoded pixel,
  *   sharp), `resizeH` / `resizeV` (per filter tap of 3 channels of the horizontal / vertical pass,
@@ -92,7 +92,7 @@ export interface DeviceProfile {
   launchUs: number;
   /**
    * Nanoseconds per element of non-matmul kernels (`rope`, `glu`, `rmsNorm`, `attention`, `attentionRow`, `softmax`, `gelu`)
-   * and per decoder layer-forward (`forwardLayer`); webgpu also `forwardCall`, `logitsOut`, `attentionHead` (file header); version 2.
+   * and per decoder layer-forward (`forwardLayer`); webgpu also `forwardCall`, `logitsOut`, `attentionHead`, `attentionPair` (file header); version 2.
    */
   opNs?: Record<string, number>;
   power?: PowerFigures;

@@ -7,7 +7,7 @@
  * base64 RPC for `webgpu`), from which the device-to-device transfer entries are derived. The
  * `webgpu` device (WGSL kernels in headless Chromium) is measured by
  * src/backends/webgpu/profile.ts `measureWebGPUDevice`, with the same figures plus the
- * webgpu-only op figures `forwardCall`, `logitsOut` and `attentionHead`.
+ * webgpu-only op figures `forwardCall`, `logitsOut`, `attentionHead` and `attentionPair`.
  *
  * Timing: each figure is the median of repeated calls after one warm-up call, repeated until at
  * least `minMs` of wall time and 3 calls (`performance.now()`, ms). On a shared machine the
