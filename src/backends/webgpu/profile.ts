@@ -71,7 +71,7 @@ import { GGMLType } from '../../core/ggml-type.js';
 import { writeGGUF, type GGUFMetadataEntry, type GGUFTensorEntry } from '../../formats/gguf/writer.js';
 import { GGUFValueType } from '../../formats/gguf/reader.js';
 import { BackendError, RequestError } from '../../core/errors.js';
-import type { MatmulKernel } from './kernels/matmul.js';
+import { MATVEC_MAX_TOK, type MatmulKernel } from './kernels/matmul.js';
 import type { BenchTiming, BenchOpArgs } from './page-bench.js';
 import type { DeviceProfile, MatmulPoint } from '../../bricks/profile-schema.js';
 
@@ -88,7 +88,7 @@ export interface WebGPUMatmulPoint {
 }
 
 /** Per-figure time budget: at least `minMs`, at most about `maxMs` (ms). */
-interface Budget {
+export interface Budget {
   minMs: number;
   maxMs: number;
 }
@@ -120,12 +120,15 @@ export async function measureWebGPUMatmul(host: ChromiumWebGPU | null, opts: {
     for (const dtype of opts.dtypes ?? ['Q4_1', 'Q8_0', 'F32']) {
       if (!WEBGPU_MATMUL_DTYPES.includes(dtype)) throw new RequestError('BAD_OPTION', `webgpu has no matmul kernel for dtype ${dtype} (has ${WEBGPU_MATMUL_DTYPES.join(', ')})`);
       const type = GGMLType[dtype as keyof typeof GGMLType];
-      let warm = true;
+      const compiled = new Set<string>();
       for (const [nOut, nIn] of opts.sizes ?? [[576, 576], [1536, 576]]) {
         for (const nTok of opts.nToks ?? [1, 32]) {
-          // the first point of a dtype compiles its pipeline in an untimed warm-up; later ones skip it
+          // the first point of a dtype × kernel compiles its pipeline in an untimed warm-up; later ones
+          // skip it (kernel choice as kernels/matmul.ts: rows when CPU-emulated, else matvec ≤ 8 tokens, tiled)
+          const kind = opts.kernel ?? (adapter.cpuEmulated === true ? 'rows' : nTok <= MATVEC_MAX_TOK ? 'matvec' : 'tiled');
+          const warm = !compiled.has(kind);
+          compiled.add(kind);
           const r = unwrapPage(await h.call<BenchTiming>('benchMatmul', { type, nIn, nOut, nTok, minMs, maxMs, kernel: opts.kernel, warm }));
-          warm = false;
           const p = { dtype, nIn, nOut, nTok, ms: r.ms, gflops: (2 * nIn * nOut * nTok) / (r.ms * 1e6) };
           points.push(p);
           opts.log?.(`webgpu matmul ${dtype} ${nOut}x${nIn} nTok=${nTok}: ${r.ms.toFixed(3)} ms, ${p.gflops.toFixed(3)} GFLOP/s (${r.batches}×${r.reps})`);
