@@ -41,14 +41,14 @@ export interface BenchTiming {
   reps: number;
   /** Timed batches. */
   batches: number;
-  /** Median ms of a submit + 4-byte readback without kernels, subtracted from each batch. */
+  /** Minimum ms of a submit + 4-byte readback without kernels, subtracted from each batch. */
   readMs: number;
 }
 
 /**
  * Times `record` (which records one call's dispatches, nothing else) on `d`: one untimed warm-up
- * (pipeline compilation, first touch of the buffers; unless `b.warm` is false), three bare
- * readbacks whose median (`readMs`, the submit + map round trip) is subtracted from every timed
+ * (pipeline compilation, first touch of the buffers; unless `b.warm` is false), five bare
+ * readbacks whose minimum (`readMs`, the submit + map round trip) is subtracted from every timed
  * batch, one timed probe call that sizes the batches to about minMs/5 each, then batches of
  * `reps` calls per submit until {@link BenchBudget} is met.
  * @throws BackendError from WebGPU (validation, device loss).
@@ -61,13 +61,13 @@ export async function timeOnDevice(d: WebGPUDevice, record: () => void, sync: GP
   }
   // the fixed cost of a batch's submit + 4-byte readback (copy, mapAsync), subtracted from every
   // batch: inside a forward, kernels do not pay it (the forward's one readback is priced apart)
-  const r: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  // (the minimum of 5: a fixed cost, which other load on the machine only ever lengthens)
+  let readMs = Infinity;
+  for (let i = 0; i < 5; i++) {
     const a = performance.now();
     await d.read(sync, 4);
-    r.push(performance.now() - a);
+    readMs = Math.min(readMs, performance.now() - a);
   }
-  const readMs = r.sort((x, y) => x - y)[1]!;
   const start = performance.now();
   record();
   await d.read(sync, 4);
