@@ -150,6 +150,29 @@ export function commonPrefixLength(a: ArrayLike<number>, b: ArrayLike<number>): 
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**
+ * A language model whose forward pass may be asynchronous: a {@link CausalLM} running elsewhere
+ * (the `webgpu` device's page model, src/backends/webgpu/remote-lm.ts, adapted by
+ * src/pipelines/bricks/llm-generate-webgpu.ts). Token ids in, float32 logits `[nVocab]` of the last
+ * token out; `truncate(n)` keeps positions [0, n) of its KV cache. Image prompts need a
+ * {@link CausalLM} (they run embeddings through `forwardEmbeddings`).
+ */
+export interface AsyncCausalLM {
+  readonly config: CausalLM['config'];
+  readonly tokenizer: Tokenizer;
+  /** Context size (tokens). */
+  readonly nCtx: number;
+  /** Tokens held in the KV cache. */
+  readonly nPast: number;
+  forward(tokens: ArrayLike<number>): Float32Array | Promise<Float32Array>;
+  truncate(n: number): void | Promise<void>;
+}
+
+/** True for an in-process model (the images path needs its embeddings forward). */
+function isCausalLM(m: CausalLM | AsyncCausalLM): m is CausalLM {
+  return typeof (m as CausalLM).dispose === 'function';
+}
+
+/**
  * Generates text from a model, streaming one `token` event per sampled token and a final
  * `done` event.
  *
@@ -157,17 +180,22 @@ const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r)
  * token that needs a forward pass fits: at most nCtx − nPrompt + 1 tokens (the last sampled
  * token is never forwarded), finishReason `length` when the cap or `maxTokens` is reached.
  *
- * @throws RequestError on invalid options, an empty prompt or a prompt longer than the context;
- *   errors of `model.forward` propagate.
+ * The model's `forward` / `truncate` are awaited, so the same loop drives an in-process
+ * {@link CausalLM} and a model on another device ({@link AsyncCausalLM}).
+ *
+ * @throws RequestError on invalid options, an empty prompt or a prompt longer than the context,
+ *   `UNSUPPORTED_OPTION` for images with an {@link AsyncCausalLM}; errors of `model.forward` propagate.
  */
-export async function* generate(model: CausalLM, request: GenerateRequest): AsyncGenerator<GenerateEvent> {
+export async function* generate(model: CausalLM | AsyncCausalLM, request: GenerateRequest): AsyncGenerator<GenerateEvent> {
   const tok = model.tokenizer;
   const maxTokens = request.maxTokens ?? 128;
   if (!Number.isInteger(maxTokens) || maxTokens < -1) {
     throw new RequestError('BAD_SAMPLING_OPTION', `maxTokens must be an integer ≥ -1, got ${maxTokens}`);
   }
   const sampler = new Sampler(model.config.nVocab, request, model.nCtx);
-  const mm = request.images && request.images.length > 0 ? await prepareImages(model, request) : null;
+  const hasImages = request.images !== undefined && request.images.length > 0;
+  if (hasImages && !isCausalLM(model)) throw new RequestError('UNSUPPORTED_OPTION', 'this model takes no images (run the LM on cpu or wasm for a vision prompt)');
+  const mm = hasImages ? await prepareImages(model as CausalLM, request) : null;
   // With images, `prompt` holds the text tokens only (penalty window); positions count the image rows too.
   const prompt = mm ? mm.textTokens : await tokenizeRequest(tok, request);
   const nPrompt = mm ? mm.nPositions : prompt.length;
@@ -215,21 +243,22 @@ export async function* generate(model: CausalLM, request: GenerateRequest): Asyn
   if (mm) {
     // Image positions cannot be described by token ids: no prefix reuse, and the tracked cache stays
     // empty so that the next request (nPast ≠ 0) starts afresh.
-    model.truncate(0);
+    const lm = model as CausalLM;
+    lm.truncate(0);
     cache.tokens.length = 0;
     timings.imageEncodeMs = mm.encodeMs;
     t = performance.now();
-    logits = evalChunks(model, mm.chunks);
+    logits = evalChunks(lm, mm.chunks);
     timings.prefillMs = performance.now() - t;
     timings.prefillTokens = mm.nPositions;
   } else {
     // At least one token must be evaluated to get logits for the next one.
     const keep = Math.min(commonPrefixLength(cache.tokens, prompt), prompt.length - 1);
-    model.truncate(keep);
+    await model.truncate(keep);
     cache.tokens.length = keep;
     const suffix = prompt.slice(keep);
     t = performance.now();
-    logits = model.forward(suffix);
+    logits = await model.forward(suffix);
     timings.prefillMs = performance.now() - t;
     timings.prefillTokens = suffix.length;
     for (const id of suffix) cache.tokens.push(id);
@@ -271,7 +300,7 @@ export async function* generate(model: CausalLM, request: GenerateRequest): Asyn
       break;
     }
     t = performance.now();
-    logits = model.forward([id]);
+    logits = await model.forward([id]);
     timings.decodeMs += performance.now() - t;
     timings.decodeTokens++;
     if (!mm) cache.tokens.push(id);
@@ -290,7 +319,7 @@ export async function* generate(model: CausalLM, request: GenerateRequest): Asyn
  * @returns the `done` event's payload.
  * @throws as {@link generate}.
  */
-export async function generateText(model: CausalLM, request: GenerateRequest): Promise<GenerateResult> {
+export async function generateText(model: CausalLM | AsyncCausalLM, request: GenerateRequest): Promise<GenerateResult> {
   for await (const ev of generate(model, request)) {
     if (ev.type === 'done') {
       const { type: _type, ...result } = ev;

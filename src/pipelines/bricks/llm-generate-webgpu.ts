@@ -3,9 +3,9 @@
  * (src/backends/webgpu/remote-lm.ts `WebGPULM`), Node samples. Used by the `llm.generate`
  * pipeline brick when placed on `webgpu` and by `synflux run --place lm=webgpu`.
  *
- * The loop is src/generation/generate.ts `generate` made asynchronous (each forward is an RPC to
- * the page): tokenize (optionally through the chat template) → prefill in one forward call →
- * sample on the host from the returned float32 logits with the same {@link Sampler} (penalties,
+ * The loop is src/generation/generate.ts `generate` itself, which awaits each forward (here an RPC
+ * to the page): tokenize (optionally through the chat template) → prefill in one forward call →
+ * sample on the host from the returned float32 logits with the same sampler (penalties,
  * top-k/top-p/min-p, temperature, seeded RNG; greedy when temperature ≤ 0, ties to the lowest id),
  * stop strings and UTF-8-aware streaming. So temperature > 0 is supported: only the logits cross
  * the RPC (`nVocab` floats per forward), the sampling is the CPU path's. Images are refused
@@ -13,8 +13,7 @@
  */
 import { RequestError } from '../../core/errors.js';
 import type { Brick, PortSpec, PortValue, PortValues } from '../../bricks/brick.js';
-import type { GenerateEvent, GenerateRequest, GenerateResult, GenerateTimings } from '../../generation/generate.js';
-import type { FinishReason } from '../../generation/stopping.js';
+import type { AsyncCausalLM, GenerateEvent, GenerateRequest, GenerateResult, GenerateTimings } from '../../generation/generate.js';
 import type { WebGPULM, WebGPULMOptions } from '../../backends/webgpu/remote-lm.js';
 import type { BrickContext } from '../registry.js';
 import { takePort } from './ports.js';
@@ -33,95 +32,35 @@ export interface WebGPUGenerateResult extends GenerateResult {
 }
 
 /**
- * Streams a generation on a {@link WebGPULM}: one `token` event per generated token, then `done`.
- * The KV cache is cleared first (no prefix reuse). Timings: `prefillMs` / `decodeMs` are wall ms
- * of the forward RPCs (Node ↔ page round trip included), `sampleMs` the host sampler's.
+ * Streams a generation on a {@link WebGPULM}: src/generation/generate.ts `generate` (the one
+ * generation loop: sampler, stop strings, UTF-8 streaming, prompt cache) over an adapter whose
+ * `forward` is the page RPC. One `token` event per generated token, then `done`, whose timings
+ * add the page-side ms. Timings: `prefillMs` / `decodeMs` are wall ms of the forward RPCs (Node ↔
+ * page round trip included), `sampleMs` the host sampler's.
  * @throws RequestError `BAD_SAMPLING_OPTION` (bad maxTokens / sampling options), `CONTEXT_OVERFLOW`
- *   (prompt longer than the page model's context), `UNSUPPORTED_OPTION` (images, a prompt cache);
- *   the page's RequestError / BackendError (`WEBGPU_*`) from `forward`.
+ *   (prompt longer than the page model's context), `UNSUPPORTED_OPTION` (images); the page's
+ *   RequestError / BackendError (`WEBGPU_*`) from `forward`.
  */
 export async function* generateOnWebGPU(lm: WebGPULM, request: GenerateRequest): AsyncGenerator<GenerateEvent & { timings?: WebGPUGenerateTimings }> {
-  const { tokenizeRequest } = await import('../../generation/generate.js');
-  const { Sampler } = await import('../../generation/samplers.js');
-  const { StopStringMatcher } = await import('../../generation/stopping.js');
-  const { Utf8Stream } = await import('../../generation/utf8-stream.js');
-  if (request.images?.length) throw new RequestError('UNSUPPORTED_OPTION', 'the webgpu LM takes no images yet (run the LM on cpu or wasm for a vision prompt)');
-  if (request.cache) throw new RequestError('UNSUPPORTED_OPTION', 'the webgpu LM does not keep a prompt cache between requests');
-  const tok = lm.tokenizer;
-  const maxTokens = request.maxTokens ?? 128;
-  if (!Number.isInteger(maxTokens) || maxTokens < -1) throw new RequestError('BAD_SAMPLING_OPTION', `maxTokens must be an integer ≥ -1, got ${maxTokens}`);
-  const sampler = new Sampler(lm.config.nVocab, request, lm.nCtx);
-  const prompt = await tokenizeRequest(tok, request);
-  if (prompt.length > lm.nCtx) {
-    throw new RequestError('CONTEXT_OVERFLOW', `the prompt is ${prompt.length} tokens but the context holds ${lm.nCtx}; shorten the prompt or raise the context size`);
-  }
-  const budget = lm.nCtx - prompt.length + 1;
-  const maxGen = maxTokens === -1 ? budget : Math.min(maxTokens, budget);
-  const timings: WebGPUGenerateTimings = {
-    prefillMs: 0, decodeMs: 0, sampleMs: 0, prefillTokS: 0, decodeTokS: 0, prefillTokens: 0, decodeTokens: 0, pagePrefillMs: 0, pageDecodeMs: 0,
+  const { generate } = await import('../../generation/generate.js');
+  const page = { calls: 0, prefillMs: 0, decodeMs: 0 };
+  const model: AsyncCausalLM = {
+    config: lm.config, tokenizer: lm.tokenizer, nCtx: lm.nCtx,
+    get nPast() {
+      return lm.nPast;
+    },
+    async forward(tokens) {
+      const r = await lm.forward(tokens);
+      if (page.calls++ === 0) page.prefillMs += r.pageMs;
+      else page.decodeMs += r.pageMs;
+      return r.logits;
+    },
+    truncate: (n) => lm.truncate(n),
   };
-  const tokens: number[] = [];
-  let text = '';
-  let finishReason: FinishReason = 'length';
-  let stopString: string | undefined;
-  const done = (): GenerateEvent & { timings: WebGPUGenerateTimings } => {
-    timings.prefillTokS = timings.prefillMs > 0 ? (timings.prefillTokens * 1000) / timings.prefillMs : 0;
-    timings.decodeTokS = timings.decodeMs > 0 ? (timings.decodeTokens * 1000) / timings.decodeMs : 0;
-    return { type: 'done', text, tokens, promptTokens: prompt.length, finishReason, seed: sampler.seed, timings, ...(stopString !== undefined ? { stopString } : {}) };
-  };
-  if (request.signal?.aborted) {
-    finishReason = 'abort';
-    yield done();
-    return;
+  for await (const ev of generate(model, request)) {
+    if (ev.type === 'done') yield { ...ev, timings: { ...ev.timings, pagePrefillMs: page.prefillMs, pageDecodeMs: page.decodeMs } };
+    else yield ev;
   }
-  if (maxGen === 0) {
-    yield done();
-    return;
-  }
-  await lm.truncate(0);
-  let t = performance.now();
-  let r = await lm.forward(prompt);
-  timings.prefillMs = performance.now() - t;
-  timings.pagePrefillMs = r.pageMs;
-  timings.prefillTokens = prompt.length;
-  for (const id of prompt) sampler.accept(id);
-  const utf8 = new Utf8Stream();
-  const stops = new StopStringMatcher(request.stop ?? []);
-  for (;;) {
-    if (request.signal?.aborted) {
-      finishReason = 'abort';
-      break;
-    }
-    t = performance.now();
-    const id = sampler.sample(r.logits);
-    sampler.accept(id);
-    timings.sampleMs += performance.now() - t;
-    if (tok.isEog(id)) {
-      finishReason = 'eog';
-      break;
-    }
-    tokens.push(id);
-    const s = stops.push(utf8.push(tok.tokenBytes(id)));
-    text += s.emit;
-    yield { type: 'token', id, text: s.emit };
-    if (s.stop !== undefined) {
-      finishReason = 'stop';
-      stopString = s.stop;
-      break;
-    }
-    if (tokens.length >= maxGen) break;
-    t = performance.now();
-    r = await lm.forward([id]);
-    timings.decodeMs += performance.now() - t;
-    timings.pageDecodeMs += r.pageMs;
-    timings.decodeTokens++;
-  }
-  if (finishReason !== 'stop') {
-    const tail = stops.push(utf8.flush()).emit + stops.flush();
-    text += tail;
-    if (tail) yield { type: 'text', text: tail };
-  }
-  yield done();
 }
 
 /**
