@@ -14,14 +14,16 @@
 import type { ImageValue } from '../../bricks/brick.js';
 import { ShapeError } from '../../core/errors.js';
 import type { VisionConfig } from './config.js';
-import { allocActivations, type VisionKernels } from './kernels.js';
+import { TokenArena, type ArenaAllocator, type ArenaViews } from '../../bricks/arena.js';
+import type { VisionKernels } from './kernels.js';
 import { activate, addBias, attention, AttentionScratch, layerNorm, linear } from './ops.js';
 import type { VisionWeights } from './weights.js';
 
 /**
  * im2col: tile float32 `[3, H, W]` → rows `[nPatches, 3·p·p]`, patches row-major, each row
- * ordered (channel, ky, kx) like a conv kernel `[out, 3, p, p]`. `alloc` makes the zeroed rows
- * buffer (default: a plain Float32Array).
+ * ordered (channel, ky, kx) like a conv kernel `[out, 3, p, p]`. `alloc(n)` gives the rows buffer of
+ * `n` floats (default: a plain Float32Array); every element of it is written, so it need not be
+ * zeroed (the encoder passes an arena view holding a previous tile's rows).
  */
 export function im2col(tile: ImageValue, p: number, alloc: (n: number) => Float32Array = (n) => new Float32Array(n)): { rows: Float32Array; nx: number; ny: number } {
   const [c, h, w] = tile.shape;
@@ -44,45 +46,78 @@ export function im2col(tile: ImageValue, p: number, alloc: (n: number) => Float3
 }
 
 /**
+ * Float32 elements per token of every encoder buffer, the layout of the tile arena
+ * ({@link visionArena}); shapes per tile of `nTok` tokens (patches + class token):
+ * `rows` im2col `[nPatch, 3·p²]` (sized for nTok rows), `x` residual stream, `h` LayerNorm /
+ * projection output, `q`/`k`/`v` projections, `att` attention output — each `[nTok, d]`; `ff`
+ * MLP hidden `[nTok, nFf]`; attention scratch per head (ops.ts {@link AttentionScratch}): `qh`,
+ * `kh`, `oh` `[nTok, d/nHead]`, `vt` `[d/nHead, nTok]`, and the scores `s` `[nTok, nTok]` — nTok
+ * floats per token, exact because every tile of a model has the same token count
+ * ({@link visionTileTokens}) and the arena's limit is that count.
+ */
+export function visionArenaLayout(cfg: VisionConfig, nTok: number): Record<string, number> {
+  const p = cfg.patchSize, d = cfg.nEmbd, hd = d / cfg.nHead;
+  return { rows: 3 * p * p, x: d, h: d, q: d, k: d, v: d, att: d, ff: cfg.nFf, qh: hd, kh: hd, vt: hd, oh: hd, s: nTok };
+}
+
+/** Tokens of one tile: `(S/p)²` patches, plus 1 with a class token. */
+export function visionTileTokens(cfg: VisionConfig, w: VisionWeights): number {
+  const n = Math.floor(cfg.imageSize / cfg.patchSize);
+  return n * n + (w.cls ? 1 : 0);
+}
+
+/**
+ * The token arena of the encoder's activations (src/bricks/arena.ts; llama2.c's "allocate every
+ * activation buffer once", ARCHITECTURE.md principle 3): one block of
+ * `visionTileTokens × Σ visionArenaLayout` float32 (e.g. 1024 tokens × 9,728 floats ≈ 40 MB for a
+ * 512-px, patch-16, d = 768 SigLIP), taken from the provider's `alloc` when it has one (wasm:
+ * linear memory, so kernels use the views in place) and reused by every tile of every request;
+ * `dispose()` frees it through the provider's `free`. Its limit is the tile's token count, so its
+ * capacity is exactly that (no power-of-two rounding).
+ */
+export function visionArena(cfg: VisionConfig, w: VisionWeights, k: VisionKernels): TokenArena {
+  const nTok = visionTileTokens(cfg, w);
+  const alloc: ArenaAllocator | undefined = k.alloc ? { alloc: (n) => k.alloc!(n), ...(k.free ? { free: (a: Float32Array) => k.free!(a) } : {}) } : undefined;
+  return new TokenArena(visionArenaLayout(cfg, nTok), nTok, alloc);
+}
+
+/**
  * Runs the encoder on one tile.
  * Activations (im2col rows, residual stream, q/k/v, attention and MLP buffers, attention scratch)
- * come from the provider's `alloc` when it has one (wasm: linear memory, used in place by every
- * kernel) and are freed through its `free` before returning; the result is always a plain array.
+ * are views of `arena` ({@link visionArena}: allocated once, reused by every tile; their previous
+ * contents never matter, as every element read is written first in this tile — im2col fills each
+ * row, matmuls and LayerNorm overwrite their outputs, the residual stream is written by the patch
+ * embedding and the class token before anything is added to it). Without an arena, a temporary
+ * one is made and disposed before returning. The result is always a plain array (a copy).
  * @param tile float32 `[3, S, S]` normalised, S = cfg.imageSize
- * @returns features float32 `[nPatches, nEmbd]` (class token removed), patches row-major
  * @param k kernel provider (src/models/vision/kernels.ts): the device the matmuls run on
+ * @param arena this model's arena from {@link visionArena} with the same `cfg`, `w` and `k`
+ * @returns features float32 `[nPatches, nEmbd]` (class token removed), patches row-major
  * @throws ShapeError `VISION_BAD_TILE` when the tile is not `[3, S, S]`; the provider's errors.
  */
-export function encodeViT(cfg: VisionConfig, w: VisionWeights, tile: ImageValue, k: VisionKernels): Float32Array {
-  const S = cfg.imageSize, p = cfg.patchSize, d = cfg.nEmbd;
+export function encodeViT(cfg: VisionConfig, w: VisionWeights, tile: ImageValue, k: VisionKernels, arena?: TokenArena): Float32Array {
+  const S = cfg.imageSize;
   if (tile.shape[0] !== 3 || tile.shape[1] !== S || tile.shape[2] !== S || tile.data.length !== 3 * S * S) {
     throw new ShapeError('VISION_BAD_TILE', `vision tile must be [3, ${S}, ${S}], got [${tile.shape.join(', ')}]`);
   }
-  const bufs: Float32Array[] = [];
-  const alloc = (n: number): Float32Array => {
-    const a = allocActivations(k, n);
-    bufs.push(a);
-    return a;
-  };
-  let sc: AttentionScratch | undefined;
+  const own = arena ? null : visionArena(cfg, w, k);
   try {
-    return encodeInto(cfg, w, tile, k, alloc, (nTok, hd) => (sc = new AttentionScratch(nTok, hd, k)));
+    return encodeInto(cfg, w, tile, k, (arena ?? own!).acquire(visionTileTokens(cfg, w)));
   } finally {
-    sc?.release();
-    if (k.free) for (const b of bufs) k.free(b);
+    own?.dispose();
   }
 }
 
-/** The body of {@link encodeViT}, with its buffers from `alloc` and its attention scratch from `scratch`. */
-function encodeInto(cfg: VisionConfig, w: VisionWeights, tile: ImageValue, k: VisionKernels, alloc: (n: number) => Float32Array,
-  scratch: (nTok: number, headDim: number) => AttentionScratch): Float32Array {
+/** The body of {@link encodeViT}, with its buffers from the arena views `b` ({@link visionArenaLayout}). */
+function encodeInto(cfg: VisionConfig, w: VisionWeights, tile: ImageValue, k: VisionKernels, b: ArenaViews): Float32Array {
   const p = cfg.patchSize, d = cfg.nEmbd;
-  const { rows, nx, ny } = im2col(tile, p, alloc);
+  // every row element is written (3 channels × p rows × p columns per patch)
+  const { rows, nx, ny } = im2col(tile, p, (n) => b.rows!.subarray(0, n));
   const nPatch = nx * ny;
   const off = w.cls ? 1 : 0;
   const nTok = nPatch + off;
-  const x = alloc(nTok * d);
-  // patch embedding into rows off..; class token (HF position 0) into row 0
+  const x = b.x!;
+  // patch embedding into rows off.. (overwritten by the matmul); class token (HF position 0) into row 0
   linear(w.patch, w.patchB, rows, nPatch, x.subarray(off * d), k);
   if (w.cls) x.set(w.cls, 0);
   addBias(x, w.pos, 1, nTok * d); // positions [nTok, d] added element-wise
@@ -90,11 +125,8 @@ function encodeInto(cfg: VisionConfig, w: VisionWeights, tile: ImageValue, k: Vi
 
   const hd = d / cfg.nHead;
   const scale = Math.fround(1 / Math.sqrt(hd));
-  const h = alloc(nTok * d);
-  const q = alloc(nTok * d), kk = alloc(nTok * d), v = alloc(nTok * d);
-  const att = alloc(nTok * d);
-  const ff = alloc(nTok * cfg.nFf);
-  const sc = scratch(nTok, hd);
+  const h = b.h!, q = b.q!, kk = b.k!, v = b.v!, att = b.att!, ff = b.ff!;
+  const sc = new AttentionScratch(nTok, hd, k, { qh: b.qh!, kh: b.kh!, vt: b.vt!, s: b.s!, oh: b.oh! });
   for (const l of w.layers) {
     layerNorm(x, l.ln1W, l.ln1B, h, nTok, d, cfg.eps);
     linear(l.q, l.qB, h, nTok, q, k);
@@ -110,6 +142,6 @@ function encodeInto(cfg: VisionConfig, w: VisionWeights, tile: ImageValue, k: Vi
     for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i]! + h[i]!);
   }
   if (w.postLnW) layerNorm(x, w.postLnW, w.postLnB, x, nTok, d, cfg.eps);
-  // a plain copy when x came from the provider (it is freed on return), else x itself
-  return off || k.alloc ? x.slice(off * d) : x;
+  // a plain copy: x is an arena view, overwritten by the next tile (and in linear memory on wasm)
+  return x.slice(off * d);
 }

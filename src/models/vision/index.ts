@@ -17,7 +17,8 @@ import { openSafetensorsModel } from '../../formats/safetensors/reader.js';
 import { decodeImage, DEFAULT_MAX_IMAGE_PIXELS } from '../../preprocess/image.js';
 import { preprocessImage } from '../../preprocess/vision.js';
 import { visionConfigFromGGUF, visionConfigFromHF, type VisionConfig } from './config.js';
-import { encodeViT } from './encoder.js';
+import { encodeViT, visionArena } from './encoder.js';
+import type { TokenArena } from '../../bricks/arena.js';
 import { project, projectedTokens } from './projector.js';
 import { visionWeightsFromGGUF, visionWeightsFromHF, type VisionWeights } from './weights.js';
 import { visionKernelsFor, type VisionDevice, type VisionKernels } from './kernels.js';
@@ -57,12 +58,21 @@ export interface VisionModel {
   readonly device: VisionDevice;
   /** Stored types of the weight matrices (for the cost model, src/models/vision/cost.ts). */
   readonly dtypes: VisionDtypes;
+  /**
+   * Bytes of the encoder's activation arena (src/models/vision/encoder.ts `visionArena`: one block
+   * reused by every tile of every request; in linear memory on wasm); 0 before the first tile and
+   * after {@link dispose}.
+   */
+  readonly arenaBytes: number;
+  /** Block allocations of that arena so far: 1 from the first tile on (read-only figure, for tests and profiles). */
+  readonly arenaAllocations: number;
   /** Decode + preprocess (+ split) + encode + project. @throws ImageError */
   encode(image: Uint8Array | string): Promise<EncodedImage>;
   /** Lower-level: encode one already-preprocessed tile [3,H,W] → [nTokens, nEmbdOut]. @throws ShapeError (wrong tile shape), RequestError `VISION_DISPOSED` */
   encodeTile(tile: ImageValue): EmbeddingsValue;
   /** Preprocess only: decoded image → normalised tiles in LM order. @throws ImageError */
   preprocess(image: Uint8Array | string): Promise<{ tiles: ImageValue[]; grid?: { rows: number; cols: number }; width: number; height: number }>;
+  /** Drops the weights and frees the activation arena; later calls throw RequestError `VISION_DISPOSED`. */
   dispose(): void;
 }
 
@@ -104,6 +114,7 @@ class VisionModelImpl implements VisionModel {
   readonly device: VisionDevice;
   readonly dtypes: VisionDtypes;
   private w: VisionWeights | null;
+  private readonly arena: TokenArena;
   constructor(readonly config: VisionConfig, w: VisionWeights, private readonly maxPixels: number, private readonly kernels: VisionKernels) {
     this.device = kernels.device;
     const p = w.projector;
@@ -114,6 +125,15 @@ class VisionModelImpl implements VisionModel {
     this.nEmbdOut = config.nEmbdOut;
     this.tokensPerTile = projectedTokens(config);
     this.weightBytes = w.bytes;
+    this.arena = visionArena(config, w, kernels);
+  }
+
+  get arenaBytes(): number {
+    return this.arena.bytes;
+  }
+
+  get arenaAllocations(): number {
+    return this.arena.allocations;
   }
 
   private weights(): VisionWeights {
@@ -129,7 +149,7 @@ class VisionModelImpl implements VisionModel {
 
   encodeTile(tile: ImageValue): EmbeddingsValue {
     const w = this.weights();
-    const feats = encodeViT(this.config, w, tile, this.kernels);
+    const feats = encodeViT(this.config, w, tile, this.kernels, this.arena);
     const data = project(this.config, w.projector, feats, this.kernels);
     return { kind: 'embeddings', data, shape: [data.length / this.nEmbdOut, this.nEmbdOut] };
   }
@@ -143,6 +163,7 @@ class VisionModelImpl implements VisionModel {
 
   dispose(): void {
     this.w = null;
+    this.arena.dispose();
   }
 }
 

@@ -8,6 +8,7 @@
  * threaded GELU come from a kernel provider (src/models/vision/kernels.ts: the native addon or the
  * WASM backend); the argument defaults to the native one.
  */
+import { ShapeError } from '../../core/errors.js';
 import { f16BitsToF32, f32ToF16Bits } from '../../core/f16.js';
 import { geluF16Table } from '../../nn/activations.js';
 import type { MatWeight } from '../weights.js';
@@ -129,26 +130,46 @@ export function activate(kind: VisionActivation, x: Float32Array, n: number, k: 
 }
 
 /**
+ * Caller-owned buffers of an {@link AttentionScratch} (float32): `qh`, `kh`, `oh` `[nTok, headDim]`,
+ * `vt` `[headDim, nTok]`, `s` `[nTok, nTok]` (e.g. views of the encoder's token arena,
+ * src/models/vision/encoder.ts `visionArena`). {@link attention} overwrites every element it reads,
+ * so their previous contents do not matter.
+ */
+export interface AttentionScratchViews {
+  qh: Float32Array; kh: Float32Array; vt: Float32Array; s: Float32Array; oh: Float32Array;
+}
+
+/**
  * Scratch buffers for {@link attention}, sized for nTok tokens and head width headDim (float32:
- * q, k, vᵀ and output per head `[nTok, headDim]`, scores `[nTok, nTok]`). With a provider `k` they
- * come from its `alloc` when it has one (wasm: linear memory, read in place by the kernels);
+ * q, k, vᵀ and output per head `[nTok, headDim]`, scores `[nTok, nTok]`). Given `views`, it uses
+ * them (owned by the caller: {@link release} leaves them alone); else, with a provider `k`, they
+ * come from its `alloc` when it has one (wasm: linear memory, read in place by the kernels) and
  * {@link release} hands them back.
+ * @throws ShapeError `VISION_BAD_SCRATCH` when a view is shorter than its shape.
  */
 export class AttentionScratch {
   readonly qh: Float32Array; readonly kh: Float32Array; readonly vt: Float32Array;
   readonly s: Float32Array; readonly oh: Float32Array;
-  constructor(readonly nTok: number, headDim: number, private readonly k?: VisionKernels) {
+  private readonly owned: boolean;
+  constructor(readonly nTok: number, headDim: number, private readonly k?: VisionKernels, views?: AttentionScratchViews) {
     const a = (n: number): Float32Array => (k ? allocActivations(k, n) : new Float32Array(n));
-    this.qh = a(nTok * headDim);
-    this.kh = a(nTok * headDim);
-    this.vt = a(nTok * headDim);
-    this.s = a(nTok * nTok);
-    this.oh = a(nTok * headDim);
+    const v = (name: keyof AttentionScratchViews, n: number): Float32Array => {
+      const b = views![name];
+      if (b.length < n) throw new ShapeError('VISION_BAD_SCRATCH', `attention scratch ${name}: ${b.length} floats, ${n} needed`);
+      return b;
+    };
+    const get = views ? v : (_: keyof AttentionScratchViews, n: number) => a(n);
+    this.owned = !views;
+    this.qh = get('qh', nTok * headDim);
+    this.kh = get('kh', nTok * headDim);
+    this.vt = get('vt', nTok * headDim);
+    this.s = get('s', nTok * nTok);
+    this.oh = get('oh', nTok * headDim);
   }
 
-  /** Frees the buffers through the provider's `free` (no-op without one); the scratch must not be used afterwards. */
+  /** Frees buffers it allocated through the provider's `free` (no-op without one, or for caller views); the scratch must not be used afterwards. */
   release(): void {
-    if (this.k?.free) for (const b of [this.qh, this.kh, this.vt, this.s, this.oh]) this.k.free(b);
+    if (this.owned && this.k?.free) for (const b of [this.qh, this.kh, this.vt, this.s, this.oh]) this.k.free(b);
   }
 }
 
