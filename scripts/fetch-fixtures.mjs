@@ -86,6 +86,21 @@ export function ensureLlamaCppSource() {
   return dir;
 }
 
+/**
+ * Where a model fixture lives once fetched (nothing is fetched or checked), or null for a key that
+ * is not a model fixture.
+ * @param {string} key @returns {string | null}
+ */
+export function modelFixturePath(key) {
+  const fx = Object.hasOwn(FIXTURES, key) ? FIXTURES[key] : undefined;
+  return fx ? join(MODELS, fx.file) : null;
+}
+
+/** Model fixture keys (`fixture:KEY` model references). @returns {string[]} */
+export function modelFixtureKeys() {
+  return Object.keys(FIXTURES);
+}
+
 /** Ensures one fixture is in the cache; returns its absolute path. */
 /** @param {'smollm2'|'gemma3'|'llamacpp'|'photos'|'ocr-images'} key @returns {Promise<string>} */
 export async function ensureFixture(key) {

@@ -17,10 +17,9 @@
  *   and flagged `uncalibrated`.
  * - `image.decode`, `text.template`: light host work on `cpu`, calibrated or 0 ms.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { RequestError } from '../core/errors.js';
-import { packageRoot } from '../core/package-root.js';
+import { resolveModelRef } from '../models/model-ref.js';
 import type { PlanBrick } from './planner.js';
 
 /** Knobs of a query's size. */
@@ -42,28 +41,6 @@ export interface QueryShape {
 /** Measured ms per brick per device: `{ BRICK: { DEVICE: ms } }`. */
 export type Calibration = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
-/** Known fixture names of scripts/fetch-fixtures.mjs → file under .cache/models. */
-const FIXTURES: Readonly<Record<string, string>> = {
-  smollm2: 'SmolLM2-135M-Instruct.Q4_1.gguf',
-  gemma3: 'gemma-3-270m-q4_k_m.gguf',
-};
-
-/**
- * Resolves a model reference (`fixture:NAME` or a path).
- * @throws RequestError `MODEL_NOT_FOUND` when the file is absent (with how to fetch fixtures).
- */
-export function resolveModelRef(ref: string): string {
-  let path = ref;
-  if (ref.startsWith('fixture:')) {
-    const f = FIXTURES[ref.slice(8)];
-    if (!f) throw new RequestError('MODEL_NOT_FOUND', `unknown fixture ${ref} (known: ${Object.keys(FIXTURES).join(', ')})`);
-    path = join(packageRoot(), '.cache', 'models', f);
-    if (!existsSync(path)) throw new RequestError('MODEL_NOT_FOUND', `${ref} is not fetched yet (${path}); run \`npm run fixtures\``);
-  }
-  if (!existsSync(path)) throw new RequestError('MODEL_NOT_FOUND', `${path}: no such file`);
-  return path;
-}
-
 /**
  * The LM brick of `model`; `prefillForwards`: forward calls of the prompt (lm-brick.ts
  * `promptForwards`); `withImage`: the prompt holds image embeddings (no webgpu then). Devices: lm-brick.ts `lmDevices`.
@@ -71,7 +48,7 @@ export function resolveModelRef(ref: string): string {
 export async function lmPlanBrick(name: string, model: string, q: QueryShape & { extraPromptTokens?: number; prefillForwards?: number; withImage?: boolean }, maxTokens?: number): Promise<PlanBrick> {
   const { openGGUF } = await import('../formats/gguf/reader.js');
   const { lmShapeFromGGUF, lmCost, lmDevices } = await import('./lm-brick.js');
-  const file = openGGUF(resolveModelRef(model));
+  const file = openGGUF(await resolveModelRef(model));
   const shape = lmShapeFromGGUF(file);
   const gen = q.genTokens ?? maxTokens ?? 32;
   return {
@@ -89,7 +66,7 @@ export async function visionPlanBrick(mmproj: string, q: QueryShape): Promise<{ 
   const { visionConfigFromGGUF } = await import('../models/vision/config.js');
   const { visionImageCost, visionDtypesFromGGUF } = await import('../models/vision/cost.js');
   const { preprocessWork } = await import('../preprocess/work.js');
-  const f = openGGUF(resolveModelRef(mmproj));
+  const f = openGGUF(await resolveModelRef(mmproj));
   const cfg = visionConfigFromGGUF(f);
   const wBytes = f.tensors.reduce((a, t) => a + t.nbytes, 0);
   const edge = cfg.projector === 'idefics3' && cfg.longestEdge > 0 ? cfg.longestEdge : cfg.imageSize;

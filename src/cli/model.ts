@@ -4,10 +4,8 @@
  * scripts/fetch-fixtures.mjs into .cache/models), then `loadModel` with a progress bar.
  */
 import { packageRoot } from '../core/package-root.js';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { RequestError } from '../core/errors.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CausalLM } from '../models/causal-lm.js';
 import { log, type CliIO } from './io.js';
 import { createProgress } from './progress.js';
@@ -30,22 +28,11 @@ export function packageVersion(): string {
  *   fixture fetcher (network, SHA-256 mismatch) propagate.
  */
 export async function resolveModelPath(opts: ModelOptions, io: CliIO): Promise<string> {
+  const { resolveModelRef } = await import('../models/model-ref.js');
   const explicit = opts.model ?? (io.env.SYNFLUX_MODEL || undefined);
-  if (explicit !== undefined) {
-    const p = resolve(explicit);
-    if (!existsSync(p)) {
-      const src = opts.model !== undefined ? '--model' : 'SYNFLUX_MODEL';
-      throw new RequestError('MODEL_NOT_FOUND', `model file not found: ${p} (from ${src})`);
-    }
-    return p;
-  }
-  const script = join(packageRoot(), 'scripts', 'fetch-fixtures.mjs');
-  if (!existsSync(script)) {
-    throw new RequestError('MODEL_NOT_FOUND', 'no --model given and the fixture fetcher is not installed; pass --model PATH or set SYNFLUX_MODEL');
-  }
-  const mod = (await import(pathToFileURL(script).href)) as { ensureFixture(key: string): Promise<string> };
+  if (explicit !== undefined) return resolveModelRef(explicit, { fetch: true, source: opts.model !== undefined ? '--model' : 'SYNFLUX_MODEL' });
   log(io, `no --model given: using ${DEFAULT_FIXTURE} (verifying / fetching into .cache/models)`);
-  return mod.ensureFixture(DEFAULT_FIXTURE);
+  return resolveModelRef(`fixture:${DEFAULT_FIXTURE}`, { fetch: true });
 }
 
 /** A model as the CLI uses it. */

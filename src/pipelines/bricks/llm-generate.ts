@@ -9,11 +9,7 @@
  * `webgpu` the registry creates ./llm-generate-webgpu.ts `LlmGenerateWebGPUBrick` instead (same
  * options, host-side sampling from the page's logits).
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { RequestError } from '../../core/errors.js';
-import { packageRoot } from '../../core/package-root.js';
 import type { Brick, PortSpec, PortValue, PortValues } from '../../bricks/brick.js';
 import type { CausalLM } from '../../models/causal-lm.js';
 import type { GenerateRequest, GenerateResult } from '../../generation/generate.js';
@@ -21,20 +17,13 @@ import type { BrickContext } from '../registry.js';
 import { takePort } from './ports.js';
 
 /**
- * Resolves the `model` option to a file path.
+ * Resolves the `model` option (default `fixture:smollm2`) to a file path, fetching a fixture on
+ * first use (src/models/model-ref.ts).
  * @throws RequestError (`MODEL_NOT_FOUND`) for a missing file; the fixture fetcher's errors.
  */
 export async function resolveModelOption(model: string | undefined): Promise<string> {
-  const m = model ?? 'fixture:smollm2';
-  if (m.startsWith('fixture:')) {
-    const script = join(packageRoot(), 'scripts', 'fetch-fixtures.mjs');
-    if (!existsSync(script)) throw new RequestError('MODEL_NOT_FOUND', `model ${m}: the fixture fetcher is not installed`);
-    const mod = (await import(pathToFileURL(script).href)) as { ensureFixture(key: string): Promise<string> };
-    return mod.ensureFixture(m.slice('fixture:'.length));
-  }
-  const p = resolve(m);
-  if (!existsSync(p)) throw new RequestError('MODEL_NOT_FOUND', `model file not found: ${p}`);
-  return p;
+  const { resolveModelRef } = await import('../../models/model-ref.js');
+  return resolveModelRef(model ?? 'fixture:smollm2', { fetch: true });
 }
 
 /** A language model as a brick. */
