@@ -285,6 +285,12 @@ export async function measureProfiles(opts: MeasureOptions = {}): Promise<Profil
     host: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
     devices: {}, transfers: [],
   };
+  // Host (JavaScript) figures first, on a quiet process: after the devices, worker threads being
+  // torn down and a closing Chromium (SwiftShader threads) can still share the cores and have
+  // doubled these figures (layerNorm, resizePass) in one measured profile.
+  const { measureHostOps } = await import('./profile-ops.js');
+  out.hostOps = await measureHostOps(opts.minMs ?? 150);
+  opts.log?.(`host ops (ns/unit): ${Object.entries(out.hostOps.opNs).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
   const hops = new Map<string, [number, number]>();
   const devices: ProfileDeviceName[] = [];
   for (const d of requested) {
@@ -304,9 +310,6 @@ export async function measureProfiles(opts: MeasureOptions = {}): Promise<Profil
     hops.set(d, hop);
     devices.push(d);
   }
-  const { measureHostOps } = await import('./profile-ops.js');
-  out.hostOps = await measureHostOps(opts.minMs ?? 150);
-  opts.log?.(`host ops (ns/unit): ${Object.entries(out.hostOps.opNs).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
   for (const a of devices) {
     out.transfers.push(combine('host', a, null, hops.get(a)!), combine(a, 'host', hops.get(a)!, null));
     for (const b of devices) out.transfers.push(combine(a, b, hops.get(a)!, hops.get(b)!));
