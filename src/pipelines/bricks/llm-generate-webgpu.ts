@@ -17,7 +17,7 @@ import type { AsyncCausalLM, GenerateEvent, GenerateRequest, GenerateResult, Gen
 import type { WebGPULM, WebGPULMOptions } from '../../backends/webgpu/remote-lm.js';
 import type { BrickContext } from '../registry.js';
 import { takePort } from './ports.js';
-import { resolveModelOption } from './llm-generate.js';
+import { generateRequestFromOptions, resolveModelOption } from './llm-generate.js';
 
 /** {@link GenerateTimings} plus the time spent inside the page (RPC excluded). */
 export interface WebGPUGenerateTimings extends GenerateTimings {
@@ -135,19 +135,7 @@ export class LlmGenerateWebGPUBrick implements Brick {
   private async runOnce(inputs: PortValues): Promise<Record<string, PortValue>> {
     if (!this.lm) throw new RequestError('BRICK_DISPOSED', `${this.name}: brick was disposed`);
     const prompt = takePort(this.name, inputs, 'prompt', 'text').text;
-    const o = this.opts;
-    const sampling: GenerateRequest = {
-      maxTokens: (o.maxTokens as number | undefined) ?? 128,
-      ...(o.temperature !== undefined ? { temperature: o.temperature as number } : {}),
-      ...(o.topK !== undefined ? { topK: o.topK as number } : {}),
-      ...(o.topP !== undefined ? { topP: o.topP as number } : {}),
-      ...(o.minP !== undefined ? { minP: o.minP as number } : {}),
-      ...(o.seed !== undefined ? { seed: o.seed as number } : {}),
-    };
-    const request: GenerateRequest = o.chat !== false
-      ? { ...sampling, messages: [...(o.system !== undefined ? [{ role: 'system', content: o.system as string }] : []), { role: 'user', content: prompt }] }
-      : { ...sampling, prompt };
-    const r = await generateTextOnWebGPU(this.lm, request);
+    const r = await generateTextOnWebGPU(this.lm, generateRequestFromOptions(this.opts, prompt));
     this.lastResult = r;
     return { text: { kind: 'text', text: r.text.trim() } };
   }

@@ -26,6 +26,25 @@ export async function resolveModelOption(model: string | undefined): Promise<str
   return resolveModelRef(model ?? 'fixture:smollm2', { fetch: true });
 }
 
+/**
+ * The generation request of an `llm.generate` brick for one prompt: its validated options
+ * (`maxTokens` default 128, sampling fields, `chat` default true with an optional `system` turn)
+ * over `prompt`. Shared by the cpu/wasm brick and the webgpu one (./llm-generate-webgpu.ts).
+ */
+export function generateRequestFromOptions(o: Readonly<Record<string, unknown>>, prompt: string): GenerateRequest {
+  const sampling: GenerateRequest = {
+    maxTokens: (o.maxTokens as number | undefined) ?? 128,
+    ...(o.temperature !== undefined ? { temperature: o.temperature as number } : {}),
+    ...(o.topK !== undefined ? { topK: o.topK as number } : {}),
+    ...(o.topP !== undefined ? { topP: o.topP as number } : {}),
+    ...(o.minP !== undefined ? { minP: o.minP as number } : {}),
+    ...(o.seed !== undefined ? { seed: o.seed as number } : {}),
+  };
+  return o.chat !== false
+    ? { ...sampling, messages: [...(o.system !== undefined ? [{ role: 'system', content: o.system as string }] : []), { role: 'user', content: prompt }] }
+    : { ...sampling, prompt };
+}
+
 /** A language model as a brick. */
 export class LlmGenerateBrick implements Brick {
   readonly inputs: readonly PortSpec[] = [{ name: 'prompt', kind: 'text' }];
@@ -64,19 +83,7 @@ export class LlmGenerateBrick implements Brick {
   async run(inputs: PortValues): Promise<Record<string, PortValue>> {
     if (!this.model) throw new RequestError('BRICK_DISPOSED', `${this.name}: brick was disposed`);
     const prompt = takePort(this.name, inputs, 'prompt', 'text').text;
-    const o = this.opts;
-    const chat = o.chat !== false;
-    const sampling: GenerateRequest = {
-      maxTokens: (o.maxTokens as number | undefined) ?? 128,
-      ...(o.temperature !== undefined ? { temperature: o.temperature as number } : {}),
-      ...(o.topK !== undefined ? { topK: o.topK as number } : {}),
-      ...(o.topP !== undefined ? { topP: o.topP as number } : {}),
-      ...(o.minP !== undefined ? { minP: o.minP as number } : {}),
-      ...(o.seed !== undefined ? { seed: o.seed as number } : {}),
-    };
-    const request: GenerateRequest = chat
-      ? { ...sampling, messages: [...(o.system !== undefined ? [{ role: 'system', content: o.system as string }] : []), { role: 'user', content: prompt }] }
-      : { ...sampling, prompt };
+    const request = generateRequestFromOptions(this.opts, prompt);
     const { generateText } = await import('../../generation/generate.js');
     const r = await generateText(this.model, request);
     this.lastResult = r;
