@@ -298,7 +298,7 @@ export async function measureProfiles(opts: MeasureOptions = {}): Promise<Profil
     if (d === 'webgpu') {
       const { measureWebGPUDevice } = await import('../backends/webgpu/profile.js');
       try {
-        m = await measureWebGPUDevice({ dtypes: opts.dtypes, sizes: opts.sizes, nToks: opts.nToks, minMs: opts.minMs, maxMs: opts.maxMs, log: opts.log });
+        m = await measureWebGPUDevice(opts);
       } catch (e) {
         if (!optionalWebgpu) throw e;
         opts.log?.(`webgpu skipped: ${(e as Error).message}`);

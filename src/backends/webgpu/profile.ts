@@ -74,6 +74,7 @@ import { BackendError, RequestError } from '../../core/errors.js';
 import { MATVEC_MAX_TOK, type MatmulKernel } from './kernels/matmul.js';
 import type { BenchTiming, BenchOpArgs } from './page-bench.js';
 import type { DeviceProfile, MatmulPoint } from '../../bricks/profile-schema.js';
+import type { MeasureOptions } from '../../bricks/profile.js';
 
 /** One measured matmul size. */
 export interface WebGPUMatmulPoint {
@@ -366,24 +367,16 @@ export function syntheticLayerKernelsNs(opNs: Readonly<Record<string, number>>):
 /** A {@link BenchOpArgs} without its budget. */
 type OpShape = BenchOpArgs extends infer T ? (T extends unknown ? Omit<T, 'minMs' | 'maxMs'> : never) : never;
 
-/** Options of {@link measureWebGPUDevice}. */
-export interface WebGPUProfileOptions {
+/**
+ * Options of {@link measureWebGPUDevice}: the sweep options of `synflux profile`
+ * (src/bricks/profile.ts `MeasureOptions`: dtypes — those without a WGSL reader are skipped —,
+ * sizes, token counts, minMs, the per-figure cap maxMs, log) plus the page and the synthetic decoders.
+ */
+export interface WebGPUProfileOptions extends Pick<MeasureOptions, 'dtypes' | 'sizes' | 'nToks' | 'minMs' | 'maxMs' | 'log'> {
   /** A running page to use (kept open); default: launch one and close it at the end. */
   host?: ChromiumWebGPU;
-  /** Weight dtypes (default F32, F16, Q8_0, Q4_1, Q4_K; those without a WGSL reader are skipped). */
-  dtypes?: readonly string[];
-  /** `[nOut, nIn]` matmul sizes (default [[512, 512], [2048, 2048]]). */
-  sizes?: readonly (readonly [number, number])[];
-  /** Token counts (default [1, 64]). */
-  nToks?: readonly number[];
-  /** Minimum wall time per figure, ms (default 150). */
-  minMs?: number;
-  /** Cap per figure, ms (default max(2000, 10·minMs)); a call longer than half of it is timed once. */
-  maxMs?: number;
   /** Layers × vocabularies of the synthetic decoders fitted for the forward-call figures (default [2, 4, 6] × [32, 32768]). */
   decoders?: { layers: readonly number[]; vocabs: readonly number[] };
-  /** Progress lines. */
-  log?: (line: string) => void;
 }
 
 /**
