@@ -17,6 +17,7 @@ import { repoRoot } from '../helpers/paths.js';
 import { GGMLType } from '../../src/core/ggml-type.js';
 import { native } from '../../src/backends/cpu/native.js';
 import { prepareMatmul, quantizeWeights } from '../../src/bricks/device-matmul.js';
+import { NO_ONNX_RUNTIME } from '../helpers/no-onnx.js';
 
 function gaussian(n: number, seed: number): Float32Array {
   // xorshift32 + Box-Muller (deterministic inputs)
@@ -58,12 +59,6 @@ test('onnx matmul device (F32, F16) agrees with the native matmul of the same we
   }
 });
 
-const HOOK = 'data:text/javascript,' + encodeURIComponent(
-  'export async function resolve(s, c, next) {' +
-  '  if (s === "onnxruntime-node") throw Object.assign(new Error("Cannot find package \'onnxruntime-node\'"), { code: "ERR_MODULE_NOT_FOUND" });' +
-  '  return next(s, c);' +
-  '}');
-const REGISTER = 'data:text/javascript,' + encodeURIComponent(`import { register } from "node:module"; register(${JSON.stringify(HOOK)});`);
 
 test('no onnxruntime-node: an onnx matmul is BackendError ONNX_RUNTIME_MISSING, cpu still runs', () => {
   const mod = new URL('../../src/bricks/device-matmul.js', import.meta.url).href;
@@ -76,7 +71,7 @@ test('no onnxruntime-node: an onnx matmul is BackendError ONNX_RUNTIME_MISSING, 
     const y = await m.run(new Float32Array(32).fill(1), 1);
     console.log(JSON.stringify({ code, y0: y[0] }));`;
   const tsx = pathToFileURL(join(repoRoot(), 'node_modules/tsx/dist/esm/index.mjs')).href;
-  const r = spawnSync(process.execPath, ['--import', REGISTER, '--import', tsx, '--input-type=module', '-e', script], { cwd: repoRoot(), encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', NO_ONNX_RUNTIME, '--import', tsx, '--input-type=module', '-e', script], { cwd: repoRoot(), encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { code: string; y0: number };
   assert.equal(out.code, 'BackendError:ONNX_RUNTIME_MISSING');

@@ -7,13 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../helpers/paths.js';
+import { NO_ONNX_RUNTIME } from '../helpers/no-onnx.js';
 
-const HOOK = 'data:text/javascript,' + encodeURIComponent(
-  'export async function resolve(s, c, next) {' +
-  '  if (s === "onnxruntime-node") throw Object.assign(new Error("Cannot find package \'onnxruntime-node\'"), { code: "ERR_MODULE_NOT_FOUND" });' +
-  '  return next(s, c);' +
-  '}');
-const REGISTER = 'data:text/javascript,' + encodeURIComponent(`import { register } from "node:module"; register(${JSON.stringify(HOOK)});`);
 
 test('no onnxruntime-node: library loads, pipelines validate, OnnxBrick.create is ONNX_RUNTIME_MISSING', () => {
   const here = new URL('.', import.meta.url);
@@ -26,7 +21,7 @@ test('no onnxruntime-node: library loads, pipelines validate, OnnxBrick.create i
     catch (e) { code = e.name + ':' + e.code; }
     console.log(JSON.stringify({ order: p.order, code }));`;
   const tsx = pathToFileURL(join(repoRoot(), 'node_modules/tsx/dist/esm/index.mjs')).href;
-  const r = spawnSync(process.execPath, ['--import', REGISTER, '--import', tsx, '--input-type=module', '-e', script], { cwd: repoRoot(), encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', NO_ONNX_RUNTIME, '--import', tsx, '--input-type=module', '-e', script], { cwd: repoRoot(), encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { order: string[]; code: string };
   assert.deepEqual(out.order, ['image', 'ocr-det', 'ocr-rec', 'prompt', 'lm']);
