@@ -75,14 +75,18 @@ interface Item {
   devices: Record<string, string>;
 }
 
-/** Default replanner: each stage on an excluded device moves to its first non-excluded device. */
-function fallbackReplan(stages: readonly StageSpec[]): Replanner {
+/**
+ * The default replanner: each stage on an excluded device moves to its first non-excluded device
+ * of `devices`. `label` names a stage in the error (default `brick NAME`).
+ * @throws (from the replanner) BackendError `NO_DEVICE_LEFT` when a stage has no device left.
+ */
+export function fallbackReplan(stages: readonly StageSpec[], label: (s: StageSpec) => string = (s) => `brick ${s.name}`): Replanner {
   return (excluded, current) => {
     const out: Record<string, string> = { ...current };
     for (const s of stages) {
       if (!excluded.has(out[s.name]!)) continue;
       const d = s.devices.find((x) => !excluded.has(x));
-      if (!d) throw new BackendError('NO_DEVICE_LEFT', `brick ${s.name}: every device failed or is excluded (${[...excluded].join(', ')})`);
+      if (!d) throw new BackendError('NO_DEVICE_LEFT', `${label(s)}: no device left to run on (its devices: ${s.devices.join(', ')}; failed or excluded: ${[...excluded].join(', ')})`);
       out[s.name] = d;
     }
     return out;

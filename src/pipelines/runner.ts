@@ -31,7 +31,7 @@
 import { performance } from 'node:perf_hooks';
 import { BackendError, PipelineError, RequestError, SynfluxError } from '../core/errors.js';
 import type { Brick, PortSpec, PortValue, PortValues } from '../bricks/brick.js';
-import { PipelineExecutor, type ItemResult, type Replanner, type StageSpec } from '../bricks/executor.js';
+import { fallbackReplan, PipelineExecutor, type ItemResult, type StageSpec } from '../bricks/executor.js';
 import { brickType } from './registry.js';
 import type { ValidatedPipeline } from './types.js';
 import { parseEdge } from './validate.js';
@@ -262,17 +262,8 @@ export async function createPipeline(p: ValidatedPipeline, opts: CreatePipelineO
     };
   });
 
-  // Per-brick fallback (the executor's default, with the pipeline's brick types in the message).
-  const replan: Replanner = (excluded, current) => {
-    const out: Record<string, string> = { ...current };
-    for (const s of stages) {
-      if (!excluded.has(out[s.name]!)) continue;
-      const d = s.devices.find((x) => !excluded.has(x));
-      if (!d) throw new BackendError('NO_DEVICE_LEFT', `brick ${s.name} (${specs.get(s.name)!.type}): no device left to run on (its devices: ${s.devices.join(', ')}; failed: ${[...excluded].join(', ')})`);
-      out[s.name] = d;
-    }
-    return out;
-  };
+  // Per-brick fallback: the executor's, with the pipeline's brick types in the message.
+  const replan = fallbackReplan(stages, (st) => `brick ${st.name} (${specs.get(st.name)!.type})`);
   const executor = new PipelineExecutor(stages, {
     placement: { ...p.placement },
     mode: 'pipelined',
