@@ -161,27 +161,26 @@ export async function runCommand(raw: RawRunOptions, io: CliIO): Promise<void> {
         ],
       }
     : { ...gen, prompt: raw.prompt };
+  // The LM on its device: the webgpu page model (no images: modelPlacement refuses them) or the
+  // in-process model; one generation loop either way (src/generation/generate.ts).
+  const lm = where.lm === 'webgpu'
+    ? await (async () => {
+        const { lm: page, loadMs } = await loadWebGPUCliModel(modelOpts, io);
+        const { generateOnWebGPU } = await import('../pipelines/bricks/llm-generate-webgpu.js');
+        return { loadMs, run: (signal: AbortSignal) => generateOnWebGPU(page, { ...request, signal }), dispose: () => page.dispose() };
+      })()
+    : await (async () => {
+        const { model, loadMs } = await loadCliModel(modelOpts, io);
+        return { loadMs, run: (signal: AbortSignal) => generate(model, { ...request, ...(images.length > 0 ? { images } : {}), signal }), dispose: () => model.dispose() };
+      })();
   const ac = new AbortController();
   const onSigint = (): void => ac.abort();
-  if (where.lm === 'webgpu') {
-    const { lm, loadMs } = await loadWebGPUCliModel(modelOpts, io);
-    process.once('SIGINT', onSigint);
-    try {
-      const { generateOnWebGPU } = await import('../pipelines/bricks/llm-generate-webgpu.js');
-      await emit(generateOnWebGPU(lm, { ...request, signal: ac.signal }), raw, io, loadMs, placement);
-    } finally {
-      process.removeListener('SIGINT', onSigint);
-      await lm.dispose();
-    }
-    return;
-  }
-  const { model, loadMs } = await loadCliModel(modelOpts, io);
   process.once('SIGINT', onSigint);
   try {
-    await emit(generate(model, { ...request, ...(images.length > 0 ? { images } : {}), signal: ac.signal }), raw, io, loadMs, placement);
+    await emit(lm.run(ac.signal), raw, io, lm.loadMs, placement);
   } finally {
     process.removeListener('SIGINT', onSigint);
-    model.dispose();
+    await lm.dispose();
   }
 }
 
